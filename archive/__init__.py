@@ -1,0 +1,1 @@
+"""The news archive application: articles, readers, clean-up, summaries and the CLI."""

@@ -1,0 +1,1 @@
+"""The search layer over Whoosh: schema, index storage, writing, searching, highlighting."""

@@ -1,0 +1,1 @@
+"""The Flask search interface over the index package."""
