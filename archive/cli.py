@@ -1,0 +1,356 @@
+"""The ``archive`` command line: a thin layer over the library that reports errors plainly."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.errors import ArchiveError
+from archive.readers import FORMATS
+from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, SUMMARIZERS
+from index.errors import SearchIndexError
+
+DEFAULT_INDEX_DIR = "./instance/index"
+
+
+class Context:
+    """What every command shares: where the index lives."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+
+def expected_errors(command):
+    """Turn the library's expected errors into a message and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ArchiveError, SearchIndexError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_INDEX_DIR,
+    envvar="ARCHIVE_INDEX_DIR",
+    show_default=True,
+    show_envvar=True,
+    help="Where the index lives.",
+)
+@click.pass_context
+def cli(ctx: click.Context, index_dir: Path) -> None:
+    """A searchable archive of news articles with extractive summaries.
+
+    Example: archive index ./articles && archive search "flood defences"
+    """
+    ctx.obj = Context(index_dir)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option(
+    "--workers", type=click.IntRange(min=0), default=0, help="Processes (0: one per core)."
+)
+@click.option("--rebuild", is_flag=True, help="Start from an empty index.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) when any record is skipped.")
+@click.option(
+    "--summarizer", type=click.Choice(SUMMARIZERS), default=DEFAULT_SUMMARIZER, show_default=True
+)
+@click.option(
+    "--sentences", type=click.IntRange(min=1, max=20), default=DEFAULT_SENTENCES, show_default=True
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Articles per commit.",
+)
+@click.option(
+    "--wait",
+    "lock_wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Seconds to wait for another run's lock.",
+)
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="Run the per-article work on this Dask scheduler."
+)
+@click.pass_obj
+@expected_errors
+def index(
+    obj: Context,
+    paths: tuple[Path, ...],
+    fmt: str,
+    workers: int,
+    rebuild: bool,
+    strict: bool,
+    summarizer: str,
+    sentences: int,
+    batch_size: int,
+    lock_wait: float,
+    scheduler: str | None,
+) -> None:
+    """Index articles from files and folders (.txt, .csv, .jsonl, optionally .gz).
+
+    Unchanged articles are skipped, changed ones updated, and articles whose file is gone
+    from an indexed folder deleted.
+
+    Example: archive index ./articles news.csv.gz --workers 4
+    """
+    from archive.indexer import Settings, count_input, index_paths
+
+    settings = Settings(
+        fmt=fmt,
+        summarizer=summarizer,
+        sentences=sentences,
+        workers=workers,
+        rebuild=rebuild,
+        batch_size=batch_size,
+        lock_wait=lock_wait,
+        scheduler=scheduler,
+    )
+    path_list = list(paths)
+    total = count_input(path_list, fmt) if sys.stderr.isatty() else 0
+    with click.progressbar(
+        length=total or 1,
+        label="Indexing",
+        file=sys.stderr,
+        show_eta=True,
+        show_pos=True,
+        item_show_func=None,
+    ) as bar:
+
+        def on_problem(problem: Any) -> None:
+            click.echo(("\n" if total else "") + f"{problem}", err=True)
+
+        report = index_paths(
+            path_list, obj.index_dir, settings, on_problem=on_problem, on_progress=bar.update
+        )
+    if report.stale_lock_pid:
+        click.echo(
+            f"note: a previous run (pid {report.stale_lock_pid}) was interrupted; "
+            "its lock was cleared and the index is at its last commit",
+            err=True,
+        )
+    if report.trained_segmenter:
+        click.echo("note: learned sentence boundaries from this collection", err=True)
+    click.echo(report.line())
+    if strict and report.skipped:
+        raise click.ClickException(f"{report.skipped} record(s) skipped (--strict)")
+
+
+@cli.command()
+@click.argument("query", required=False, default="")
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@expected_errors
+def search(obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool) -> None:
+    """Search the archive; Whoosh syntax works (AND, OR, NOT, "phrases", field:value, wild*).
+
+    Example: archive search 'title:flood AND "river wall"' --limit 5
+    """
+    from index.searcher import ArchiveSearcher
+
+    with ArchiveSearcher.open(obj.index_dir) as searcher:
+        results = searcher.search(query, page=page, pagelen=limit, sort=sort, facets=as_json)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for note in results.notes:
+        click.echo(f"note: {note}", err=True)
+    if results.corrected:
+        click.echo(f"Did you mean: {results.corrected}?")
+    first = (results.page - 1) * results.pagelen
+    took = f"{results.took_ms:.0f} ms"
+    click.echo(f"{results.total} results ({took}), page {results.page} of {results.pages}")
+    for rank, hit in enumerate(results.hits, start=first + 1):
+        meta = " | ".join(x for x in (hit.date, hit.source, hit.author, hit.category) if x)
+        click.echo(f"\n{rank}. {click.style(hit.title, bold=True)}  [{hit.id}]")
+        if meta:
+            click.echo(f"   {meta}")
+        click.echo(f"   {_terminal_marks(hit.snippet)}")
+        if hit.summary:
+            click.echo(f"   Summary: {hit.summary}")
+
+
+def _terminal_marks(snippet: str) -> str:
+    """Show HTML snippet marks as bold text on a terminal."""
+    from html import unescape
+
+    bold = click.style("\0", bold=True).split("\0")
+    return unescape(snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1]))
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@expected_errors
+def show(obj: Context, doc_id: str, as_json: bool) -> None:
+    """Show one article with its summary.
+
+    Example: archive show csv-0003
+    """
+    from index.searcher import ArchiveSearcher
+
+    with ArchiveSearcher.open(obj.index_dir) as searcher:
+        doc = searcher.document(doc_id)
+    if doc is None:
+        raise click.ClickException(f"no article with id {doc_id!r}")
+    fields = (
+        "id",
+        "title",
+        "author",
+        "date",
+        "source",
+        "category",
+        "url",
+        "summary",
+        "summary_sentences",
+        "segmented",
+        "summary_note",
+        "text",
+    )
+    record = {name: doc.get(name, "") for name in fields}
+    if as_json:
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    click.echo(click.style(record["title"], bold=True))
+    for name in ("id", "author", "date", "source", "category", "url"):
+        if record[name]:
+            click.echo(f"{name}: {record[name]}")
+    click.echo(f"\nSummary ({record['segmented'] or 'none'}): {record['summary']}")
+    if record["summary_note"]:
+        click.echo(f"note: {record['summary_note']}")
+    click.echo(f"\n{record['text']}")
+
+
+@cli.command()
+@click.argument("doc_ids", nargs=-1, required=True)
+@click.pass_obj
+@expected_errors
+def delete(obj: Context, doc_ids: tuple[str, ...]) -> None:
+    """Delete articles by id.
+
+    Example: archive delete csv-0003 jl-0007
+    """
+    from archive.indexer import delete_ids
+
+    deleted, missing = delete_ids(obj.index_dir, list(doc_ids))
+    for doc_id in missing:
+        click.echo(f"no article with id {doc_id!r}", err=True)
+    click.echo(f"deleted {deleted}")
+    if missing and not deleted:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@expected_errors
+def stats(obj: Context, as_json: bool) -> None:
+    """Show the article count, size on disk, last update and counts per source and category.
+
+    Example: archive stats --json
+    """
+    from index.searcher import ArchiveSearcher
+
+    with ArchiveSearcher.open(obj.index_dir) as searcher:
+        data = searcher.stats(obj.index_dir)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"articles:    {data['articles']}")
+    click.echo(f"size:        {data['size_bytes'] / 1e6:.1f} MB")
+    click.echo(f"last update: {data['last_update']}")
+    for facet in ("source", "category", "year"):
+        if data[facet]:
+            click.echo(f"\nper {facet}:")
+            for value, count in data[facet].items():
+                click.echo(f"  {count:>7}  {value}")
+
+
+@cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace"))
+@click.option(
+    "--summarizer", type=click.Choice(SUMMARIZERS), default=DEFAULT_SUMMARIZER, show_default=True
+)
+@click.option(
+    "--sentences", type=click.IntRange(min=1, max=20), default=DEFAULT_SENTENCES, show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+@expected_errors
+def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json: bool) -> None:
+    """Summarise one text file (or - for standard input), using the index's sentence model if any.
+
+    Example: archive summarize article.txt --summarizer textrank --json
+    """
+    from archive.clean import clean_text
+    from archive.indexer import collection_segmenter
+    from archive.summarize import summarize as run_summary
+
+    text = clean_text(file.read())
+    summary = run_summary(
+        text,
+        summarizer=summarizer,
+        sentences=sentences,
+        segmenter=collection_segmenter(obj.index_dir),
+    )
+    if as_json:
+        data = {
+            "sentences": summary.sentences,
+            "summary": summary.summary,
+            "segmented": summary.segmented,
+        }
+        if summary.note:
+            data["note"] = summary.note
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if summary.note:
+        click.echo(f"note: {summary.note}", err=True)
+    for sentence in summary.sentences:
+        click.echo(f"- {sentence}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.pass_obj
+@expected_errors
+def serve(obj: Context, host: str, port: int, threads: int) -> None:
+    """Serve the web interface with waitress.
+
+    Example: archive serve --port 8080
+    """
+    import waitress
+
+    from index.store import open_index
+    from web import create_app
+
+    open_index(obj.index_dir)  # a clear error now rather than on the first request
+    app = create_app({"INDEX_DIR": str(obj.index_dir.resolve())})
+    click.echo(f"Serving the archive at http://{host}:{port}/ (Ctrl-C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="archive")

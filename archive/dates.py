@@ -1,0 +1,65 @@
+"""Parsing the dates found in scraped articles into datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+_FORMATS = (
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d %b %Y %H:%M",
+    "%d %B %Y %H:%M",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d.%m.%Y",
+)
+
+
+def parse_date(value: str) -> datetime:
+    """Parse ISO 8601, RFC 2822 and common written dates; raise ValueError otherwise.
+
+    Aware times are converted to UTC and made naive, so every date in the index compares.
+    """
+    text = " ".join(value.split())
+    if not text:
+        raise ValueError("empty date")
+    for parse in (_iso, _rfc2822, _written):
+        parsed = parse(text)
+        if parsed is not None:
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+            if not 1000 <= parsed.year <= 9999:
+                break
+            return parsed
+    raise ValueError(f"unrecognised date {value[:60]!r}")
+
+
+def _iso(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _rfc2822(text: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _written(text: str) -> datetime | None:
+    text = text.replace("Sept ", "Sep ")
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None

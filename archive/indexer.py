@@ -1,0 +1,307 @@
+"""Bulk indexing: read, clean and summarise articles in parallel, write them with one writer."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from archive.clean import clean_line, clean_text
+from archive.errors import NothingToIndex
+from archive.model import Article, Problem
+from archive.readers import count_records, find_files, read_paths
+from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
+from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
+from archive.workers import make_pool
+from index.store import RunLock, create_index, index_exists, open_index, open_or_create_index
+from index.writer import BatchWriter, Known, ids_under, known_documents
+
+SEGMENTER_FILE = "segmenter.model"
+#: Articles read to learn a collection's sentence boundaries when its index is new.
+TRAINING_ARTICLES = 2000
+MIN_TRAINING_ARTICLES = 50
+#: Bumped when the clean-up or summary code changes what it makes from the same input.
+PIPELINE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a run reads and summarises its input."""
+
+    fmt: str = "auto"
+    summarizer: str = DEFAULT_SUMMARIZER
+    sentences: int = DEFAULT_SENTENCES
+    workers: int = 0
+    rebuild: bool = False
+    batch_size: int = 1000
+    lock_wait: float = 0.0
+    scheduler: str | None = None
+
+    @property
+    def summary_key(self) -> str:
+        """What a stored summary depends on besides the text."""
+        return f"{PIPELINE_VERSION}:{self.summarizer}:{self.sentences}"
+
+    @property
+    def worker_count(self) -> int:
+        """Processes to use: the number of cores unless set."""
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+
+@dataclass
+class Report:
+    """What a run did, for the closing line and the exit status."""
+
+    indexed: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    read: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    stale_lock_pid: int | None = None
+    trained_segmenter: bool = False
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of a run."""
+        return (
+            f"indexed {self.indexed}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"deleted {self.deleted}, skipped {self.skipped}"
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One article to prepare in a worker; ``reuse`` carries a stored summary still valid."""
+
+    article: Article
+    summary_hash: str
+    content_hash: str
+    replace: bool
+    reuse: dict[str, Any] | None
+
+
+# Set in each worker process by ``init_worker`` so the segmenter is unpickled once.
+_WORKER: dict[str, Any] = {}
+
+
+def init_worker(segmenter: Segmenter, settings: Settings) -> None:
+    """Give a worker process the segmenter and settings of the run."""
+    _WORKER["segmenter"] = segmenter
+    _WORKER["settings"] = settings
+
+
+def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
+    """Clean and summarise one article into the fields the index stores (runs in a worker)."""
+    article = task.article
+    text = clean_text(article.text)
+    if not text:
+        return task, Problem(article.origin, article.line, "article has no text after clean-up")
+    title = clean_line(article.title) or _first_words(text)
+    settings: Settings = _WORKER["settings"]
+    if task.reuse is not None:
+        summary_fields = task.reuse
+    else:
+        summary_fields = _summary_fields(text, title, settings)
+    doc = {
+        "id": article.id,
+        "title": title,
+        "text": text,
+        "author": clean_line(article.author),
+        "source": clean_line(article.source),
+        "category": clean_line(article.category),
+        "url": article.url.strip(),
+        "content_hash": task.content_hash,
+        "summary_hash": task.summary_hash,
+        "origin": article.origin,
+        "indexed_at": datetime.now(),
+        **summary_fields,
+    }
+    if article.date is not None:
+        doc["date"] = article.date
+        doc["year"] = str(article.date.year)
+    return task, {k: v for k, v in doc.items() if v is not None and v != ""}
+
+
+def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]:
+    try:
+        summary = summarize(
+            text,
+            summarizer=settings.summarizer,
+            sentences=settings.sentences,
+            segmenter=_WORKER["segmenter"],
+            title=title,
+        )
+    except Exception as exc:  # one article's failure must not stop a run of millions
+        return {"summary": "", "segmented": "failed", "summary_note": f"summary failed: {exc}"}
+    return {
+        "summary": summary.summary,
+        "summary_sentences": summary.sentences,
+        "segmented": summary.segmented,
+        "summary_note": summary.note or "",
+    }
+
+
+def _first_words(text: str, count: int = 12) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+
+
+def load_segmenter(
+    index_dir: Path, paths: list[Path], fmt: str, retrain: bool
+) -> tuple[Segmenter, bool]:
+    """The collection's segmenter, learned from its first punctuated articles when new."""
+    model = Path(index_dir) / SEGMENTER_FILE
+    if model.exists() and not retrain:
+        return Segmenter.load(model), False
+    texts = (item.text for item in read_paths(paths, fmt) if isinstance(item, Article))
+    sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
+    if len(sample) < MIN_TRAINING_ARTICLES:
+        return default_segmenter(), False
+    segmenter = train_segmenter(sample)
+    model.parent.mkdir(parents=True, exist_ok=True)
+    segmenter.save(model)
+    return segmenter, True
+
+
+def collection_segmenter(index_dir: Path) -> Segmenter:
+    """The segmenter learned for the collection at ``index_dir``, else the shipped default."""
+    model = Path(index_dir) / SEGMENTER_FILE
+    return Segmenter.load(model) if model.exists() else default_segmenter()
+
+
+def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
+    """Delete articles by id; return how many were deleted and the ids not found."""
+    ix = open_index(index_dir)
+    with RunLock(index_dir):
+        known = known_documents(ix)
+        missing = [doc_id for doc_id in ids if doc_id not in known]
+        with BatchWriter(ix) as writer:
+            deleted = writer.delete(doc_id for doc_id in ids if doc_id in known)
+    return deleted, missing
+
+
+def count_input(paths: Iterable[Path], fmt: str) -> int:
+    """How many records the input holds, for the progress bar."""
+    return sum(count_records(path, found) for path, _root, found in find_files(paths, fmt))
+
+
+ProgressFn = Callable[[int], None]
+ProblemFn = Callable[[Problem], None]
+
+
+def index_paths(
+    paths: list[Path],
+    index_dir: Path,
+    settings: Settings,
+    *,
+    on_problem: ProblemFn | None = None,
+    on_progress: ProgressFn | None = None,
+) -> Report:
+    """Index every article under ``paths`` into ``index_dir`` and report what changed."""
+    report = Report()
+    problem_fn = on_problem or (lambda p: None)
+    progress_fn = on_progress or (lambda n: None)
+
+    def note(problem: Problem) -> None:
+        report.problems.append(problem)
+        if problem.skipped:
+            report.skipped += 1
+        problem_fn(problem)
+
+    list(find_files(paths, settings.fmt))  # fail early on a missing path, before locking
+    with RunLock(index_dir, timeout=settings.lock_wait) as lock:
+        report.stale_lock_pid = lock.stale_pid
+        rebuild = settings.rebuild or not index_exists(index_dir)
+        segmenter, report.trained_segmenter = load_segmenter(
+            index_dir, paths, settings.fmt, retrain=rebuild
+        )
+        ix = create_index(index_dir) if settings.rebuild else open_or_create_index(index_dir)
+        known = known_documents(ix)
+        failed_origins: set[str] = set()
+        seen: dict[str, str] = {}
+        tasks = _tasks(paths, settings, known, ix, seen, failed_origins, report, note, progress_fn)
+        with BatchWriter(ix, batch_size=settings.batch_size) as writer:
+            with make_pool(settings, init_worker, (segmenter, settings)) as pool:
+                for task, result in pool(prepare, tasks):
+                    progress_fn(1)
+                    if isinstance(result, Problem):
+                        failed_origins.add(task.article.origin)
+                        note(result)
+                        continue
+                    writer.add(result, replace=task.replace)
+                    if task.replace:
+                        report.updated += 1
+                    else:
+                        report.indexed += 1
+            gone = [
+                doc_id
+                for doc_id in ids_under(known, (str(Path(p).resolve()) for p in paths))
+                if doc_id not in seen and known[doc_id].origin not in failed_origins
+            ]
+            report.deleted = writer.delete(gone)
+    if report.read == 0:
+        raise NothingToIndex(
+            "no article could be read from "
+            + ", ".join(str(p) for p in paths)
+            + (f" ({report.skipped} skipped)" if report.skipped else "")
+        )
+    return report
+
+
+def _tasks(
+    paths: list[Path],
+    settings: Settings,
+    known: dict[str, Known],
+    ix: Any,
+    seen: dict[str, str],
+    failed_origins: set[str],
+    report: Report,
+    note: ProblemFn,
+    progress_fn: ProgressFn,
+) -> Iterator[Task]:
+    """Read the input and yield the articles that need work; count the rest."""
+    with ix.searcher() as stored:
+        for item in read_paths(paths, settings.fmt):
+            if isinstance(item, Problem):
+                if item.skipped:
+                    failed_origins.add(str(Path(item.path).resolve()))
+                    progress_fn(1)
+                note(item)
+                continue
+            report.read += 1
+            if item.id in seen:
+                failed_origins.add(item.origin)
+                note(
+                    Problem(
+                        item.origin,
+                        item.line,
+                        f"duplicate id {item.id!r} (first at {seen[item.id]})",
+                    )
+                )
+                progress_fn(1)
+                continue
+            seen[item.id] = item.where
+            content_hash = item.content_hash()
+            summary_hash = item.text_hash(settings.summary_key)
+            old = known.get(item.id)
+            if (
+                old is not None
+                and old.content_hash == content_hash
+                and old.summary_hash == summary_hash
+            ):
+                report.unchanged += 1
+                progress_fn(1)
+                continue
+            reuse = None
+            if old is not None and old.summary_hash == summary_hash:
+                doc = stored.document(id=item.id) or {}
+                reuse = {
+                    k: doc.get(k, "")
+                    for k in ("summary", "summary_sentences", "segmented", "summary_note")
+                }
+            yield Task(item, summary_hash, content_hash, replace=old is not None, reuse=reuse)

@@ -1,0 +1,17 @@
+"""Errors the search layer raises; callers turn them into messages."""
+
+
+class SearchIndexError(Exception):
+    """Base class of every expected error from the index package."""
+
+
+class IndexNotFound(SearchIndexError):
+    """There is no index at the given directory yet."""
+
+
+class IndexLocked(SearchIndexError):
+    """Another live process holds the index's write lock."""
+
+
+class IndexUnwritable(SearchIndexError):
+    """The index directory cannot be created or written to."""

@@ -1,0 +1,36 @@
+"""The Whoosh schema of the archive: one document per article."""
+
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+
+#: Fields that can be used as facets and exact-match filters.
+FACET_FIELDS = ("source", "author", "category", "year")
+
+#: Fields a search looks in when the query names none.
+SEARCH_FIELDS = ("title", "text")
+
+
+def make_schema() -> Schema:
+    """Build the schema; text is stored with character offsets so snippets need no re-analysis."""
+    analyzer = StemmingAnalyzer()
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=2.0, spelling=True),
+        text=TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
+        author=ID(stored=True, sortable=True),
+        source=ID(stored=True, sortable=True),
+        category=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+        date=DATETIME(stored=True, sortable=True),
+        url=STORED(),
+        summary=STORED(),
+        summary_sentences=STORED(),
+        segmented=STORED(),
+        summary_note=STORED(),
+        # content_hash detects any change; summary_hash (text + summary settings) decides
+        # whether the stored summary can be reused.
+        content_hash=ID(stored=True, sortable=True),
+        summary_hash=ID(stored=True, sortable=True),
+        origin=ID(stored=True, sortable=True),
+        indexed_at=DATETIME(stored=True),
+    )

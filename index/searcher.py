@@ -1,0 +1,294 @@
+"""Searching the archive: parsing, filters, facets, sorting, snippets and suggestions."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.index import FileIndex
+from whoosh.qparser import MultifieldParser
+from whoosh.searching import Hit as WhooshHit
+
+from index.highlight import lead, snippet
+from index.schema import FACET_FIELDS, SEARCH_FIELDS
+from index.store import index_size, last_update, open_index
+
+SORTS = ("relevance", "newest", "oldest")
+PAGE_SIZE = 10
+MAX_QUERY_CHARS = 1000
+FACET_SIZE = 10
+_OPEN_RETRIES = 5
+
+
+@dataclass
+class Hit:
+    """One ranked result, ready for JSON or a template (snippet is safe HTML)."""
+
+    id: str
+    title: str
+    author: str
+    date: str | None
+    source: str
+    category: str
+    url: str
+    score: float | None
+    snippet: str
+    summary: str
+
+
+@dataclass
+class Results:
+    """One page of results with the totals, facets and notes about the query."""
+
+    query: str
+    total: int
+    page: int
+    pagelen: int
+    hits: list[Hit]
+    took_ms: float
+    sort: str = "relevance"
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    corrected: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        """Number of result pages."""
+        return max(1, -(-self.total // self.pagelen))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by the CLI and the web API."""
+        data = asdict(self)
+        data["facets"] = {
+            name: [{"value": v, "count": c} for v, c in values]
+            for name, values in self.facets.items()
+        }
+        data["pages"] = self.pages
+        return data
+
+
+def format_date(value: datetime | None) -> str | None:
+    """ISO date, with the time only when the article has one."""
+    if value is None:
+        return None
+    if value.time() == dtime(0, 0):
+        return value.date().isoformat()
+    return value.isoformat(timespec="minutes")
+
+
+def _open_searcher(ix: FileIndex):
+    # A commit by another process can delete segment files between reading the table of
+    # contents and opening them; opening again sees the new commit.
+    for attempt in range(_OPEN_RETRIES):
+        try:
+            return ix.refresh().searcher()
+        except (OSError, EOFError):
+            if attempt == _OPEN_RETRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+_UNSAFE_SYNTAX = re.compile(r"[\"()\[\]{}:^~*?\\]|\b(AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
+
+
+class ArchiveSearcher:
+    """A read-only view of the index at one commit; close it when done."""
+
+    def __init__(self, ix: FileIndex) -> None:
+        self.ix = ix
+        self.searcher = _open_searcher(ix)
+        self.parser = MultifieldParser(list(SEARCH_FIELDS), ix.schema)
+
+    @classmethod
+    def open(cls, path: Path) -> ArchiveSearcher:
+        """Open a searcher on the index at ``path``."""
+        return cls(open_index(path))
+
+    def close(self) -> None:
+        """Release the index files."""
+        self.searcher.close()
+
+    def __enter__(self) -> ArchiveSearcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def doc_count(self) -> int:
+        """Number of articles in the index."""
+        return self.searcher.doc_count()
+
+    def parse(self, text: str) -> tuple[wq.Query, list[str]]:
+        """Parse user query syntax, degrading to plain words when the syntax is broken."""
+        notes: list[str] = []
+        text = text.strip()
+        if len(text) > MAX_QUERY_CHARS:
+            text = text[:MAX_QUERY_CHARS]
+            notes.append(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")
+        if not text or text == "*":
+            return wq.Every(), notes
+        problem = _syntax_problem(text)
+        if problem:
+            notes.append(f"{problem}; searched for the words instead.")
+            text = _UNSAFE_SYNTAX.sub(" ", text)
+        try:
+            parsed = self.parser.parse(text)
+        except Exception as exc:  # Whoosh raises assorted errors on odd syntax
+            notes.append(f"Could not parse the query ({exc}); searched for the words instead.")
+            parsed = self.parser.parse(_UNSAFE_SYNTAX.sub(" ", text))
+        if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
+            notes.append("The query has no searchable words.")
+        return parsed, notes
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        page: int = 1,
+        pagelen: int = PAGE_SIZE,
+        sort: str = "relevance",
+        filters: dict[str, list[str]] | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        facets: bool = True,
+        snippets: bool = True,
+    ) -> Results:
+        """Run a query and return one page of results."""
+        started = time.perf_counter()
+        query, notes = self.parse(text)
+        if sort not in SORTS:
+            notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
+            sort = "relevance"
+        if isinstance(query, wq.Every) and sort == "relevance":
+            sort = "newest"
+        page = max(1, page)
+        kwargs: dict[str, Any] = {"terms": snippets}
+        if sort != "relevance":
+            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=sort == "newest")
+        if facets:
+            kwargs["groupedby"] = {
+                name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS
+            }
+        restrict = _filter_query(filters or {}, date_from, date_to)
+        if restrict is not None:
+            kwargs["filter"] = restrict
+        results = self.searcher.search_page(query, page, pagelen=pagelen, **kwargs)
+        hits = [self._hit(h, snippets) for h in results]
+        found = Results(
+            query=text,
+            total=results.total,
+            page=results.pagenum,
+            pagelen=pagelen,
+            hits=hits,
+            took_ms=0.0,
+            sort=sort,
+            notes=notes,
+        )
+        if facets:
+            found.facets = {name: _top(results.results.groups(name)) for name in FACET_FIELDS}
+        found.corrected = self._correction(query, text)
+        found.took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return found
+
+    def _correction(self, query: wq.Query, text: str) -> str | None:
+        if isinstance(query, wq.Every) or not text.strip():
+            return None
+        try:
+            corrected = self.searcher.correct_query(query, text)
+        except Exception:  # a suggestion is optional; odd queries must not break search
+            return None
+        return corrected.string if corrected.query != query else None
+
+    def _hit(self, hit: WhooshHit, snippets: bool) -> Hit:
+        return Hit(
+            id=hit["id"],
+            title=hit.get("title", ""),
+            author=hit.get("author", ""),
+            date=format_date(hit.get("date")),
+            source=hit.get("source", ""),
+            category=hit.get("category", ""),
+            url=hit.get("url", ""),
+            score=round(hit.score, 4) if hit.score is not None else None,
+            snippet=snippet(hit) if snippets else lead(hit.get("text", "")),
+            summary=hit.get("summary", ""),
+        )
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """All stored fields of one article, or None for an unknown id."""
+        doc = self.searcher.document(id=doc_id)
+        if doc is None:
+            return None
+        doc["date"] = format_date(doc.get("date"))
+        doc.pop("indexed_at", None)
+        return doc
+
+    def more_like(self, doc_id: str, top: int = 5) -> list[Hit]:
+        """Articles most similar to ``doc_id`` by their distinctive text terms."""
+        docnum = self.searcher.document_number(id=doc_id)
+        if docnum is None:
+            return []
+        similar = self.searcher.more_like(docnum, "text", top=top, numterms=25)
+        return [self._hit(h, snippets=False) for h in similar]
+
+    def stats(self, path: Path | None = None) -> dict[str, Any]:
+        """Article count, per-facet counts and, given the index path, size and last update."""
+        groups = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
+        results = self.searcher.search(wq.Every(), limit=1, groupedby=groups)
+        data: dict[str, Any] = {"articles": self.searcher.doc_count()}
+        if path is not None:
+            updated = last_update(path)
+            data["size_bytes"] = index_size(path)
+            data["last_update"] = (
+                datetime.fromtimestamp(updated).isoformat(timespec="seconds") if updated else None
+            )
+        for name in FACET_FIELDS:
+            data[name] = dict(_top(results.groups(name), limit=None))
+        return data
+
+
+def _syntax_problem(text: str) -> str | None:
+    if text.count('"') % 2:
+        return "Unbalanced quote"
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return "Unbalanced parenthesis"
+    if depth:
+        return "Unbalanced parenthesis"
+    if re.search(r"\b\w+:(\s|$)", text):
+        return "A field name has no value"
+    return None
+
+
+def _filter_query(
+    filters: dict[str, list[str]], date_from: date | None, date_to: date | None
+) -> wq.Query | None:
+    parts: list[wq.Query] = []
+    for name, values in filters.items():
+        values = [v for v in values if v]
+        if name in FACET_FIELDS and values:
+            parts.append(wq.Or([wq.Term(name, v) for v in values]))
+    if date_from or date_to:
+        start = datetime.combine(date_from, dtime.min) if date_from else None
+        end = datetime.combine(date_to, dtime.max) if date_to else None
+        parts.append(wq.DateRange("date", start, end))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _top(counts: dict[Any, int], limit: int | None = FACET_SIZE) -> list[tuple[str, int]]:
+    # Articles with no value for a facet are grouped under None; they are not a choice.
+    items = [(str(k), n) for k, n in counts.items() if k not in (None, "")]
+    items.sort(key=lambda kv: (-kv[1], kv[0]))
+    return items[:limit] if limit else items

@@ -1,0 +1,120 @@
+"""Adding, updating and deleting documents, committed in batches by one writer."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh.index import FileIndex
+from whoosh.query import Term
+from whoosh.writing import IndexWriter
+
+from index.errors import IndexUnwritable
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the index remembers of a document, enough to decide whether to redo it."""
+
+    content_hash: str
+    summary_hash: str
+    origin: str
+
+
+def known_documents(ix: FileIndex) -> dict[str, Known]:
+    """Map every live document id to its hashes, read from columns (no stored fields)."""
+    with ix.reader() as reader:
+        if reader.doc_count() == 0:
+            return {}
+        names = ("id", "content_hash", "summary_hash", "origin")
+        ids, content, summary, origin = (reader.column_reader(name) for name in names)
+        return {ids[n]: Known(content[n], summary[n], origin[n]) for n in reader.all_doc_ids()}
+
+
+def stored_document(ix: FileIndex, doc_id: str) -> dict[str, Any] | None:
+    """Return the stored fields of one document, or None."""
+    with ix.searcher() as searcher:
+        return searcher.document(id=doc_id)
+
+
+class BatchWriter:
+    """One writer for a whole run that commits every ``batch_size`` changes.
+
+    Each commit is atomic in Whoosh (a new table of contents is renamed into place), so a
+    run killed between commits leaves the index readable at its last commit.
+    """
+
+    def __init__(self, ix: FileIndex, batch_size: int = 1000, limitmb: int = 128) -> None:
+        self.ix = ix
+        self.batch_size = batch_size
+        self.limitmb = limitmb
+        self.pending = 0
+        self.commits = 0
+        self._writer: IndexWriter | None = None
+
+    def _current(self) -> IndexWriter:
+        if self._writer is None:
+            self._writer = self.ix.writer(limitmb=self.limitmb, timeout=30.0)
+        return self._writer
+
+    def add(self, doc: dict[str, Any], replace: bool) -> None:
+        """Add a document; ``replace`` removes any older version with the same id first."""
+        writer = self._current()
+        if replace:
+            writer.update_document(**doc)
+        else:
+            writer.add_document(**doc)
+        self._count()
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete documents by id and return how many existed."""
+        deleted = 0
+        for doc_id in ids:
+            deleted += self._current().delete_by_query(Term("id", doc_id))
+            self._count()
+        return deleted
+
+    def _count(self) -> None:
+        self.pending += 1
+        if self.pending >= self.batch_size:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit what is pending; nothing to do when nothing is."""
+        if self._writer is None:
+            return
+        writer, self._writer = self._writer, None
+        try:
+            writer.commit()
+        except OSError as exc:
+            writer.cancel()
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror
+            raise IndexUnwritable(f"could not commit to the index: {reason}") from exc
+        self.pending = 0
+        self.commits += 1
+
+    def cancel(self) -> None:
+        """Drop what is pending; the index stays at its last commit."""
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+            self.pending = 0
+
+    def __enter__(self) -> BatchWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
+
+
+def ids_under(known: dict[str, Known], origins: Iterable[str]) -> Iterator[str]:
+    """Ids of documents whose origin is one of ``origins`` or lies below one of them."""
+    prefixes = tuple(o.rstrip("/") for o in origins)
+    for doc_id, info in known.items():
+        if any(info.origin == p or info.origin.startswith(p + "/") for p in prefixes):
+            yield doc_id
