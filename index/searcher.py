@@ -186,7 +186,7 @@ class ArchiveSearcher:
         found = Results(
             query=text,
             total=results.total,
-            page=results.pagenum,
+            page=max(1, results.pagenum),
             pagelen=pagelen,
             hits=hits,
             took_ms=0.0,

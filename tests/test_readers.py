@@ -1,0 +1,215 @@
+"""Readers: every format, gzip, headers, ids, dates, clean-up and each kind of bad input."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from archive.clean import clean_line, clean_text
+from archive.dates import parse_date
+from archive.errors import InputError
+from archive.model import Article, Problem
+from archive.readers import detect_format, read_paths
+
+
+def split(items: list) -> tuple[list[Article], list[Problem]]:
+    articles = [i for i in items if isinstance(i, Article)]
+    problems = [i for i in items if isinstance(i, Problem)]
+    return articles, problems
+
+
+def test_sample_corpus_reads_without_problems(sample_dir: Path) -> None:
+    articles, problems = split(list(read_paths([sample_dir])))
+    assert problems == []
+    assert len(articles) == 42
+    assert len({a.id for a in articles}) == 42
+    assert {a.id for a in articles} >= {"csv-0001", "jl-0011"}
+    years = {a.date.year for a in articles if a.date}
+    assert max(years) - min(years) >= 2
+
+
+def test_txt_with_header_block(tmp_path: Path) -> None:
+    folder = tmp_path / "news" / "politics"
+    folder.mkdir(parents=True)
+    (folder / "vote.txt").write_text(
+        "Title: Council votes\nAuthor: Ann Lee\nDate: 1 Nov 2016\nSource: Gazette\n"
+        "Category: politics\nURL: https://example.org/a\n\nThe council voted.\n\nSecond part.\n",
+        encoding="utf-8",
+    )
+    [article] = read_paths([tmp_path / "news"])
+    assert article.id == "news/politics/vote"
+    assert article.title == "Council votes"
+    assert article.author == "Ann Lee"
+    assert article.date == datetime(2016, 11, 1)
+    assert article.source == "Gazette"
+    assert article.url == "https://example.org/a"
+    assert article.text.strip() == "The council voted.\n\nSecond part."
+
+
+def test_txt_first_line_is_title_without_header(tmp_path: Path) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text("\n\nA plain title\n\nNote: this colon line is body text.\n", encoding="utf-8")
+    [article] = read_paths([path])
+    assert article.title == "A plain title"
+    assert article.id == "plain"
+    assert "Note: this colon line" in article.text
+
+
+def test_csv_columns_matched_case_insensitively_with_body_alias(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(
+        'ID,Headline,Body,Published\nx1,First,"Text, with comma\nand newline",2016-11-01 10:30\n'
+        "x2,Second,More text,\n",
+        encoding="utf-8",
+    )
+    articles, problems = split(list(read_paths([path])))
+    assert problems == []
+    assert [a.id for a in articles] == ["x1", "x2"]
+    assert articles[0].title == "First"
+    assert articles[0].text == "Text, with comma\nand newline"
+    assert articles[0].date == datetime(2016, 11, 1, 10, 30)
+    assert articles[1].line == 4
+    assert articles[1].date is None
+
+
+def test_jsonl_and_content_derived_ids(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text(
+        '{"title": "One", "content": "Body one", "authors": ["A", "B"]}\n\n'
+        '{"title": "Two", "text": "Body two", "date": "Tue, 01 Nov 2016 10:30:00 +0100"}\n',
+        encoding="utf-8",
+    )
+    first, second = read_paths([path])
+    assert first.author == "A, B"
+    assert first.text == "Body one"
+    assert len(first.id) == 16 and first.id != second.id
+    assert second.date == datetime(2016, 11, 1, 9, 30)
+    assert second.line == 3
+    assert [a.id for a in read_paths([path])] == [first.id, second.id]  # stable
+
+
+@pytest.mark.parametrize("name", ["a.txt.gz", "a.csv.gz", "a.jsonl.gz"])
+def test_gzip_versions(tmp_path: Path, name: str) -> None:
+    content = {
+        "a.txt.gz": "Zipped title\n\nZipped body.",
+        "a.csv.gz": "id,title,text\nz1,Zipped title,Zipped body.\n",
+        "a.jsonl.gz": '{"id": "z1", "title": "Zipped title", "text": "Zipped body."}\n',
+    }[name]
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(content.encode()))
+    [article] = read_paths([path])
+    assert article.title == "Zipped title"
+    assert article.text.strip() == "Zipped body."
+
+
+def test_format_detection() -> None:
+    assert detect_format(Path("x/a.TXT")) == "txt"
+    assert detect_format(Path("a.csv.gz")) == "csv"
+    assert detect_format(Path("a.ndjson")) == "jsonl"
+    assert detect_format(Path("a.pdf")) is None
+
+
+def test_explicit_format_overrides_extension(tmp_path: Path) -> None:
+    path = tmp_path / "export.data"
+    path.write_text('{"id": "e1", "title": "T", "text": "Body"}\n', encoding="utf-8")
+    assert list(read_paths([tmp_path])) == []  # unknown extension is not read in auto mode
+    [article] = read_paths([path], fmt="jsonl")
+    assert article.id == "e1"
+
+
+def test_bad_csv_rows_are_reported_and_good_rows_kept(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(
+        b"id,title,text\n"
+        b"g1,Good,Fine text\n"
+        b"b1,Too,many,fields,here\n"
+        b"b2,Empty,\n"
+        b"b3,Latin,caf\xe9 au lait\n"
+        b"g2,Also good,More fine text\n"
+    )
+    articles, problems = split(list(read_paths([path])))
+    assert [a.id for a in articles] == ["g1", "g2"]
+    assert [str(p) for p in problems] == [
+        f"{path}:3: malformed CSV row: 5 fields, header has 3",
+        f"{path}:4: article has no text",
+        f"{path}:5: not valid UTF-8",
+    ]
+
+
+def test_csv_without_text_column(tmp_path: Path) -> None:
+    path = tmp_path / "notext.csv"
+    path.write_text("id,title\n1,x\n", encoding="utf-8")
+    [problem] = read_paths([path])
+    assert "no text column" in str(problem)
+
+
+def test_bad_json_lines_are_reported_and_good_lines_kept(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(
+        b'{"id": "g1", "title": "Good", "text": "Fine"}\n'
+        b'{"id": "b1", "title": broken\n'
+        b"[1, 2]\n"
+        b'{"id": "b2", "title": "\xff\xfe", "text": "x"}\n'
+        b'{"id": "b3", "title": "No text"}\n'
+        b'{"id": "g2", "title": "Good too", "text": "Fine too", "date": "yesterday-ish"}\n'
+    )
+    articles, problems = split(list(read_paths([path])))
+    assert [a.id for a in articles] == ["g1", "g2"]
+    reasons = [str(p) for p in problems]
+    assert reasons[0].startswith(f"{path}:2: bad JSON")
+    assert reasons[1] == f"{path}:3: bad JSON: expected an object, got an array"
+    assert reasons[2].startswith(f"{path}:4: not valid UTF-8")
+    assert reasons[3] == f"{path}:5: article has no text"
+    # An unparseable date is a warning: the article is kept without a date.
+    assert problems[4].skipped is False and "unrecognised date" in reasons[4]
+    assert articles[1].date is None
+
+
+def test_unreadable_and_binary_files_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Title\n\nBody text.", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
+    (tmp_path / "latin.txt").write_bytes(b"Caf\xe9\n\ntext")
+    (tmp_path / "broken.jsonl.gz").write_bytes(b"not gzip at all")
+    articles, problems = split(list(read_paths([tmp_path])))
+    assert [a.title for a in articles] == ["Title"]
+    messages = sorted(str(p) for p in problems)
+    assert messages[0].startswith(f"{tmp_path / 'binary.txt'}:0: binary file")
+    assert messages[1].startswith(f"{tmp_path / 'broken.jsonl.gz'}:0: cannot read file")
+    assert messages[2].startswith(f"{tmp_path / 'latin.txt'}:0: not valid UTF-8")
+
+
+def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        list(read_paths([tmp_path / "nope"]))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-11-01", datetime(2016, 11, 1)),
+        ("2016-11-01T10:30:00Z", datetime(2016, 11, 1, 10, 30)),
+        ("2016-11-01 10:30", datetime(2016, 11, 1, 10, 30)),
+        ("1 Nov 2016", datetime(2016, 11, 1)),
+        ("November 1, 2016", datetime(2016, 11, 1)),
+        ("Tue, 01 Nov 2016 10:30:00 +0000", datetime(2016, 11, 1, 10, 30)),
+    ],
+)
+def test_dates(text: str, expected: datetime) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "32 Nov 2016", "0000-00-00"])
+def test_bad_dates_raise_value_error(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+def test_clean_text_removes_html_and_normalises() -> None:
+    raw = "<div><p>Caf\u0065\u0301 &amp; bar</p><script>evil()</script><p>Two\t  spaces</p></div>"
+    assert clean_text(raw) == "Café & bar\n\nTwo spaces"
+    assert clean_text("a\r\nb\x00c\u200b  d\n\n\n\ne") == "a b c d\n\ne"
+    assert clean_line("  <b>Bold</b>\n title ") == "Bold title"
+    assert clean_text("5 < 6 and x > y") == "5 < 6 and x > y"
