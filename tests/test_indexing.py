@@ -1,4 +1,4 @@
-"""The indexer against a real Whoosh index on disk: incremental runs, rebuild, deletes, bad input."""
+"""The indexer on a real Whoosh index on disk: incremental runs, rebuild, deletes, bad input."""
 
 from __future__ import annotations
 

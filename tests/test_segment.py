@@ -1,0 +1,135 @@
+"""Sentence segmentation: Punkt on punctuated text, restoration on stripped text."""
+
+from __future__ import annotations
+
+import pathlib
+import pickle
+import zlib
+
+import pytest
+
+from archive.restore import boundary_prf, sentence_words, strip_punctuation
+from archive.segment import (
+    Segmenter,
+    default_segmenter,
+    is_unpunctuated,
+    strip_leading_residue,
+    train_segmenter,
+)
+
+SAMPLES = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "samples"
+RAQQA = SAMPLES / "raqqa-offensive.txt"
+BBC = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "bbc"
+
+
+def _bbc(n_train: int, n_test: int) -> tuple[list[str], list[str]]:
+    if not BBC.is_dir():
+        pytest.skip("BBC corpus not available")
+    paths = sorted(
+        BBC.glob("*/*.txt"), key=lambda p: zlib.crc32(p.name.encode() + p.parent.name.encode())
+    )
+    texts = [p.read_text(encoding="utf-8", errors="replace").partition("\n")[2] for p in paths]
+    return texts[:n_train], texts[n_train : n_train + n_test]
+
+
+@pytest.fixture(scope="module")
+def bbc_segmenter() -> tuple[Segmenter, list[str]]:
+    train, test = _bbc(200, 60)
+    return train_segmenter(train), test
+
+
+def test_abbreviations_do_not_split() -> None:
+    seg = default_segmenter()
+    r = seg.segment("Mr. Smith met Dr. Jones in the U.S. on Monday. They talked.")
+    assert r.method == "punkt"
+    assert r.sentences == ["Mr. Smith met Dr. Jones in the U.S. on Monday.", "They talked."]
+
+
+def test_abbreviations_with_untrained_segmenter() -> None:
+    seg = train_segmenter([])
+    r = seg.segment("Mrs. Brown told Prof. White. The meeting ended at 5 p.m. on Friday.")
+    assert len(r.sentences) == 2
+
+
+def test_detects_unpunctuated() -> None:
+    text = RAQQA.read_text(encoding="utf-8")
+    assert is_unpunctuated(text)
+    assert not is_unpunctuated("This is a sentence. " * 40)
+    assert not is_unpunctuated("")
+    assert not is_unpunctuated("just a few words")
+
+
+def test_leading_residue_stripped() -> None:
+    text, stripped = strip_leading_residue(
+        "  Carol Adl in Middle East  News  US  0 Comments The US"
+    )
+    assert stripped and text == "The US"
+    text, stripped = strip_leading_residue("By Jane Doe The council met on Monday.")
+    assert stripped and text.startswith("The council")
+    keep = "Readers left 300 comments on the story. Many were angry."
+    assert strip_leading_residue(keep) == (keep, False)
+
+
+def test_raqqa_restored_readable() -> None:
+    seg = default_segmenter()
+    r = seg.segment(RAQQA.read_text(encoding="utf-8"))
+    assert r.method == "restored"
+    assert len(r.sentences) >= 10
+    joined = " ".join(r.sentences)
+    assert "Carol Adl" not in joined and "Comments" not in joined
+    for s in r.sentences:
+        assert s[0].isupper() and s.endswith("."), s
+        assert 3 <= len(s.split()) <= 60, s
+    assert r.sentences[0].startswith("The US led coalition is preparing an offensive")
+
+
+def test_boundary_f1_on_stripped_bbc(bbc_segmenter) -> None:
+    seg, test = bbc_segmenter
+    gold: set[int] = set()
+    pred: set[int] = set()
+    offset = 0
+    for text in test:
+        words, ends = sentence_words(seg.punkt_sentences(text))
+        gold |= {offset + i for i in ends}
+        pred |= {offset + i for i in seg.model.boundaries(words)}
+        offset += len(words)
+    p, r, f = boundary_prf(gold, pred)
+    assert f >= 0.82, (p, r, f)
+
+
+def test_restored_path_on_stripped_article(bbc_segmenter) -> None:
+    seg, test = bbc_segmenter
+    r = seg.segment(strip_punctuation(test[0]))
+    assert r.method == "restored"
+    assert len(r.sentences) > 3
+    assert all(s[0].isupper() and s.endswith(".") for s in r.sentences)
+
+
+def test_save_load_and_pickle(tmp_path, bbc_segmenter) -> None:
+    seg, test = bbc_segmenter
+    path = tmp_path / "seg.bin"
+    seg.save(path)
+    loaded = Segmenter.load(path)
+    text = strip_punctuation(test[1])
+    assert loaded.segment(text) == seg.segment(text)
+    assert loaded.segment(test[1]) == seg.segment(test[1])
+    # Workers receive the segmenter by pickle; keep that payload small.
+    assert len(pickle.dumps(seg)) < 2_000_000
+    (tmp_path / "bad.bin").write_bytes(pickle.dumps({"not": "a segmenter"}))
+    with pytest.raises(TypeError):
+        Segmenter.load(tmp_path / "bad.bin")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\n ", "word", "\x00\x01\x02\xff" * 50, "x" * 1_000_000, "abc def " * 20],
+)
+def test_bad_text_does_not_raise(text: str) -> None:
+    r = default_segmenter().segment(text)
+    assert r.method in {"punkt", "restored", "empty"}
+    assert all(len(s) <= 5_000 for s in r.sentences)
+
+
+def test_empty_text_is_empty() -> None:
+    r = default_segmenter().segment("")
+    assert r.sentences == [] and r.method == "empty" and r.note
