@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -123,21 +126,15 @@ def index(
         scheduler=scheduler,
     )
     path_list = list(paths)
-    total = count_input(path_list, fmt) if sys.stderr.isatty() else 0
-    with click.progressbar(
-        length=total or 1,
-        label="Indexing",
-        file=sys.stderr,
-        show_eta=True,
-        show_pos=True,
-        item_show_func=None,
-    ) as bar:
+    interactive = sys.stderr.isatty()
+    total = count_input(path_list, fmt) if interactive else 0
+    with _progress(total) as advance:
 
         def on_problem(problem: Any) -> None:
-            click.echo(("\n" if total else "") + f"{problem}", err=True)
+            click.echo(("\n" if interactive else "") + f"{problem}", err=True)
 
         report = index_paths(
-            path_list, obj.index_dir, settings, on_problem=on_problem, on_progress=bar.update
+            path_list, obj.index_dir, settings, on_problem=on_problem, on_progress=advance
         )
     if report.stale_lock_pid:
         click.echo(
@@ -150,6 +147,29 @@ def index(
     click.echo(report.line())
     if strict and report.skipped:
         raise click.ClickException(f"{report.skipped} record(s) skipped (--strict)")
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar with rate and ETA on a terminal; silent otherwise."""
+    if not total:
+        yield lambda n: None
+        return
+    started = time.monotonic()
+
+    def rate(_item: object) -> str:
+        elapsed = time.monotonic() - started
+        return f"{bar.pos / elapsed:.0f} articles/s" if elapsed > 0.5 else ""
+
+    with click.progressbar(
+        length=total,
+        label="Indexing",
+        file=sys.stderr,
+        show_eta=True,
+        show_pos=True,
+        item_show_func=rate,
+    ) as bar:
+        yield bar.update
 
 
 @cli.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +19,8 @@ from archive.readers import count_records, find_files, read_paths
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from archive.workers import make_pool
-from index.store import RunLock, create_index, index_exists, open_index, open_or_create_index
+from index.errors import IndexUnwritable
+from index.store import RunLock, index_exists, open_index, open_or_create_index
 from index.writer import BatchWriter, Known, ids_under, known_documents
 
 SEGMENTER_FILE = "segmenter.model"
@@ -155,23 +158,35 @@ def load_segmenter(
     index_dir: Path, paths: list[Path], fmt: str, retrain: bool
 ) -> tuple[Segmenter, bool]:
     """The collection's segmenter, learned from its first punctuated articles when new."""
-    model = Path(index_dir) / SEGMENTER_FILE
-    if model.exists() and not retrain:
-        return Segmenter.load(model), False
+    saved = None if retrain else _saved_segmenter(index_dir)
+    if saved is not None:
+        return saved, False
     texts = (item.text for item in read_paths(paths, fmt) if isinstance(item, Article))
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
     segmenter = train_segmenter(sample)
+    model = Path(index_dir) / SEGMENTER_FILE
     model.parent.mkdir(parents=True, exist_ok=True)
-    segmenter.save(model)
+    partial = model.with_suffix(".partial")
+    segmenter.save(partial)
+    os.replace(partial, model)  # a run killed while saving leaves no half-written model
     return segmenter, True
 
 
 def collection_segmenter(index_dir: Path) -> Segmenter:
     """The segmenter learned for the collection at ``index_dir``, else the shipped default."""
+    return _saved_segmenter(index_dir) or default_segmenter()
+
+
+def _saved_segmenter(index_dir: Path) -> Segmenter | None:
     model = Path(index_dir) / SEGMENTER_FILE
-    return Segmenter.load(model) if model.exists() else default_segmenter()
+    if not model.exists():
+        return None
+    try:
+        return Segmenter.load(model)
+    except Exception:  # a damaged model file is relearned, not fatal
+        return None
 
 
 def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
@@ -214,36 +229,25 @@ def index_paths(
         problem_fn(problem)
 
     list(find_files(paths, settings.fmt))  # fail early on a missing path, before locking
+    index_dir = Path(index_dir)
     with RunLock(index_dir, timeout=settings.lock_wait) as lock:
         report.stale_lock_pid = lock.stale_pid
-        rebuild = settings.rebuild or not index_exists(index_dir)
-        segmenter, report.trained_segmenter = load_segmenter(
-            index_dir, paths, settings.fmt, retrain=rebuild
-        )
-        ix = create_index(index_dir) if settings.rebuild else open_or_create_index(index_dir)
-        known = known_documents(ix)
-        failed_origins: set[str] = set()
-        seen: dict[str, str] = {}
-        tasks = _tasks(paths, settings, known, ix, seen, failed_origins, report, note, progress_fn)
-        with BatchWriter(ix, batch_size=settings.batch_size) as writer:
-            with make_pool(settings, init_worker, (segmenter, settings)) as pool:
-                for task, result in pool(prepare, tasks):
-                    progress_fn(1)
-                    if isinstance(result, Problem):
-                        failed_origins.add(task.article.origin)
-                        note(result)
-                        continue
-                    writer.add(result, replace=task.replace)
-                    if task.replace:
-                        report.updated += 1
-                    else:
-                        report.indexed += 1
-            gone = [
-                doc_id
-                for doc_id in ids_under(known, (str(Path(p).resolve()) for p in paths))
-                if doc_id not in seen and known[doc_id].origin not in failed_origins
-            ]
-            report.deleted = writer.delete(gone)
+        # A rebuild writes a fresh index beside the old one and swaps it in at the end, so
+        # searches keep answering from the old index and a killed rebuild loses nothing.
+        staging = settings.rebuild and index_exists(index_dir)
+        target = index_dir.with_name(index_dir.name + ".rebuild") if staging else index_dir
+        if staging:
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            _run(paths, target, settings, report, note, progress_fn)
+            if staging:
+                _swap(target, index_dir)
+        except OSError as exc:
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or exc
+            raise IndexUnwritable(
+                f"could not write the index at {target}: {reason}; "
+                "the index is unchanged since its last commit"
+            ) from exc
     if report.read == 0:
         raise NothingToIndex(
             "no article could be read from "
@@ -251,6 +255,53 @@ def index_paths(
             + (f" ({report.skipped} skipped)" if report.skipped else "")
         )
     return report
+
+
+def _run(
+    paths: list[Path],
+    index_dir: Path,
+    settings: Settings,
+    report: Report,
+    note: ProblemFn,
+    progress_fn: ProgressFn,
+) -> None:
+    """Index into ``index_dir``, which the caller has locked."""
+    segmenter, report.trained_segmenter = load_segmenter(
+        index_dir, paths, settings.fmt, retrain=not index_exists(index_dir)
+    )
+    ix = open_or_create_index(index_dir)
+    known = known_documents(ix)
+    failed_origins: set[str] = set()
+    seen: dict[str, str] = {}
+    tasks = _tasks(paths, settings, known, ix, seen, failed_origins, report, note, progress_fn)
+    with BatchWriter(ix, batch_size=settings.batch_size) as writer:
+        with make_pool(settings, init_worker, (segmenter, settings)) as pool:
+            for task, result in pool(prepare, tasks):
+                progress_fn(1)
+                if isinstance(result, Problem):
+                    failed_origins.add(task.article.origin)
+                    note(result)
+                    continue
+                writer.add(result, replace=task.replace)
+                if task.replace:
+                    report.updated += 1
+                else:
+                    report.indexed += 1
+        gone = [
+            doc_id
+            for doc_id in ids_under(known, (str(Path(p).resolve()) for p in paths))
+            if doc_id not in seen and known[doc_id].origin not in failed_origins
+        ]
+        report.deleted = writer.delete(gone)
+
+
+def _swap(new: Path, current: Path) -> None:
+    """Put the freshly built index at ``current``, removing the old one."""
+    old = current.with_name(current.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    current.rename(old)
+    new.rename(current)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _tasks(
