@@ -25,7 +25,7 @@ from index.writer import BatchWriter, Known, ids_under, known_documents
 
 SEGMENTER_FILE = "segmenter.model"
 #: Articles read to learn a collection's sentence boundaries when its index is new.
-TRAINING_ARTICLES = 2000
+TRAINING_ARTICLES = 300
 MIN_TRAINING_ARTICLES = 50
 #: Bumped when the clean-up or summary code changes what it makes from the same input.
 PIPELINE_VERSION = "1"
@@ -165,7 +165,10 @@ def load_segmenter(
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
-    segmenter = train_segmenter(sample)
+    try:
+        segmenter = train_segmenter(sample)
+    except Exception:  # odd text must not stop indexing; the shipped model still works
+        return default_segmenter(), False
     model = Path(index_dir) / SEGMENTER_FILE
     model.parent.mkdir(parents=True, exist_ok=True)
     partial = model.with_suffix(".partial")

@@ -6,17 +6,20 @@ import errno
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import FileIndex
+from whoosh.index import EmptyIndexError, FileIndex
 
 from index.errors import IndexLocked, IndexNotFound, IndexUnwritable
 from index.schema import make_schema
 
 INDEX_NAME = "MAIN"
 RUN_LOCK = "archive-run.lock"
+T = TypeVar("T")
 
 
 def index_exists(path: Path) -> bool:
@@ -29,7 +32,24 @@ def open_index(path: Path) -> FileIndex:
     path = Path(path)
     if not index_exists(path):
         raise IndexNotFound(f"no archive index at {path} (run 'archive index PATH' first)")
-    return FileStorage(str(path)).open_index(indexname=INDEX_NAME)
+    return retry_during_commit(lambda: FileStorage(str(path)).open_index(indexname=INDEX_NAME))
+
+
+def retry_during_commit(open_fn: Callable[[], T], attempts: int = 8) -> T:
+    """Call ``open_fn`` again when a concurrent commit removed the files it was opening.
+
+    A commit writes a new table of contents and deletes the files the old one named, so a
+    reader that listed the old one can find its files gone; the next attempt sees the new
+    commit.
+    """
+    for attempt in range(attempts):
+        try:
+            return open_fn()
+        except (OSError, EOFError, EmptyIndexError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def create_index(path: Path) -> FileIndex:

@@ -73,7 +73,7 @@ def test_changed_summary_settings_update_everything(write_jsonl: Callable, tmp_p
     path = write_jsonl("news.jsonl", [record(1), record(2)])
     index_dir = tmp_path / "index"
     index_paths([path], index_dir, Settings(workers=1))
-    report = index_paths([path], index_dir, Settings(workers=1, summarizer="luhn"))
+    report = index_paths([path], index_dir, Settings(workers=1, summarizer="lsa"))
     assert report.updated == 2
 
 

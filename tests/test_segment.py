@@ -34,7 +34,7 @@ def _bbc(n_train: int, n_test: int) -> tuple[list[str], list[str]]:
 
 @pytest.fixture(scope="module")
 def bbc_segmenter() -> tuple[Segmenter, list[str]]:
-    train, test = _bbc(200, 60)
+    train, test = _bbc(150, 60)
     return train_segmenter(train), test
 
 

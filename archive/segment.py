@@ -1,0 +1,236 @@
+"""Sentence segmentation: Punkt for punctuated text, a learned restorer for text without it."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import pathlib
+import pickle
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTrainer
+
+from archive.restore import BoundaryModel, train_boundary_model, words_of
+
+SAMPLE_DIR = pathlib.Path(__file__).parent / "data" / "sample"
+
+# Seeded so a small training set cannot make "Mr." or "U.S." end a sentence.
+SEED_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep rev hon pres
+    u.s u.k u.n e.u u.s.a d.c a.m p.m e.g i.e etc vs v inc ltd co corp bros dept est no nos
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat
+    sun fig approx ave blvd""".split()
+)
+
+_FINAL_MARK_RE = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
+_WORD_RE = re.compile(r"\S+")
+# A comment counter that scrapers pick up with the byline ("... 0 Comments").
+# Capitalised as a page label, unlike "300 comments" inside a sentence.
+_COMMENTS_RE = re.compile(r"\b(?:\d+\s+)?(?:Comments?|COMMENTS?)\b[\s:|-]*")
+_BYLINE_RE = re.compile(
+    r"^\s*(?i:by|posted by|written by)\s+(?:[A-Z][\w'-]*\s+){1,3}?"
+    r"(?:(?:on|in|at)\s+(?:[A-Z0-9][\w'-]*\s+){0,6}?)?"
+    r"(?=(?:The|A|An|In|On|At|It|He|She|They|We|This|That|When|After|As|For|More)\b)",
+)
+_MAX_CHARS = 2_000_000
+_MAX_RESTORE_WORDS = 20_000
+_MAX_SENTENCE_CHARS = 5_000
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Sentences of a text and which path produced them."""
+
+    sentences: list[str]
+    method: str  # "punkt" | "restored" | "empty"
+    note: str | None = None
+
+
+def is_unpunctuated(text: str) -> bool:
+    """True when the text has too few sentence-final marks for its length."""
+    n_words = len(_WORD_RE.findall(text))
+    if n_words < 12:
+        return False
+    marks = len(_FINAL_MARK_RE.findall(text))
+    # News sentences average ~20 words; one mark per 60 words means most are missing.
+    return marks * 60 < n_words
+
+
+def strip_leading_residue(text: str) -> tuple[str, bool]:
+    """Drop a scraped byline / comment counter before the article proper."""
+    head = text[:400]
+    m = _COMMENTS_RE.search(head)
+    if m:
+        before = head[: m.start()]
+        # Only when it is a short preamble, not a sentence that mentions comments.
+        if len(before.split()) <= 25 and not _FINAL_MARK_RE.search(before):
+            return text[m.end() :].lstrip(), True
+    m = _BYLINE_RE.match(text)
+    if m and len(text[: m.end()].split()) <= 12:
+        return text[m.end() :].lstrip(), True
+    return text, False
+
+
+def _finish(words: list[str]) -> str:
+    s = " ".join(words)
+    s = s[:1].upper() + s[1:]
+    return s + "."
+
+
+class Segmenter:
+    """Splits text into sentences, restoring boundaries when punctuation is missing."""
+
+    def __init__(self, params: PunktParameters, model: BoundaryModel) -> None:
+        self.params = params
+        self.model = model
+        self._punkt: PunktSentenceTokenizer | None = None
+
+    def __getstate__(self) -> dict:
+        return {"params": self.params, "model": self.model}
+
+    def __setstate__(self, state: dict) -> None:
+        self.params = state["params"]
+        self.model = state["model"]
+        self._punkt = None
+
+    @property
+    def punkt(self) -> PunktSentenceTokenizer:
+        """The Punkt tokenizer built from the trained parameters."""
+        if self._punkt is None:
+            self._punkt = PunktSentenceTokenizer(self.params)
+        return self._punkt
+
+    def punkt_sentences(self, text: str) -> list[str]:
+        """Punkt sentences of a punctuated text, whitespace collapsed."""
+        out = []
+        for para in re.split(r"\n\s*\n", text):
+            for s in self.punkt.tokenize(para):
+                s = " ".join(s.split())
+                if s:
+                    out.append(s)
+        return out
+
+    def restore(self, text: str) -> list[str]:
+        """Sentences of an unpunctuated text, each capitalised and full-stopped."""
+        out = []
+        # Blank lines survive punctuation loss and are reliable boundaries.
+        for para in re.split(r"\n\s*\n", text):
+            words = words_of(para)
+            for sent in self.model.split(words):
+                out.append(_finish(sent))
+        return out
+
+    def segment(self, text: str) -> Segmentation:
+        """Split text into sentences, noting whether Punkt or restoration was used."""
+        if not isinstance(text, str):
+            return Segmentation([], "empty", "not text")
+        notes = []
+        if len(text) > _MAX_CHARS:
+            text = text[:_MAX_CHARS]
+            notes.append(f"text truncated to {_MAX_CHARS} characters")
+        text = text.replace("\x00", " ")
+        text, stripped = strip_leading_residue(text)
+        if stripped:
+            notes.append("leading byline removed")
+        if not text.strip():
+            return Segmentation([], "empty", "; ".join(notes + ["no text"]))
+        if is_unpunctuated(text):
+            n_words = len(_WORD_RE.findall(text))
+            if n_words > _MAX_RESTORE_WORDS:
+                text = " ".join(_WORD_RE.findall(text)[:_MAX_RESTORE_WORDS])
+                notes.append(f"only the first {_MAX_RESTORE_WORDS} words restored")
+            sentences = self.restore(text)
+            method = "restored"
+            notes.append("punctuation missing: sentence boundaries restored")
+        else:
+            sentences = self.punkt_sentences(text)
+            method = "punkt"
+        long = [s for s in sentences if len(s) > _MAX_SENTENCE_CHARS]
+        if long:
+            # A megabyte with no spaces is not a sentence anyone wants to read.
+            sentences = [s for s in sentences if len(s) <= _MAX_SENTENCE_CHARS]
+            notes.append(f"{len(long)} over-long fragment(s) dropped")
+        if not sentences:
+            return Segmentation([], "empty", "; ".join(notes + ["no sentences found"]))
+        return Segmentation(sentences, method, "; ".join(notes) or None)
+
+    def save(self, path: pathlib.Path) -> None:
+        """Write the segmenter to one file."""
+        pathlib.Path(path).write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @classmethod
+    def load(cls, path: pathlib.Path) -> Segmenter:
+        """Read a segmenter written by save()."""
+        obj = pickle.loads(pathlib.Path(path).read_bytes())
+        if not isinstance(obj, cls):
+            raise TypeError(f"{path} does not hold a Segmenter")
+        return obj
+
+
+def train_punkt(texts: Iterable[str]) -> PunktParameters:
+    """Train Punkt parameters on texts and seed common abbreviations."""
+    trainer = PunktTrainer()
+    trainer.INCLUDE_ALL_COLLOCS = True
+    for t in texts:
+        trainer.train(t, finalize=False)
+    trainer.finalize_training()
+    params = trainer.get_params()
+    params.abbrev_types.update(SEED_ABBREVIATIONS)
+    return params
+
+
+def train_segmenter(texts: Iterable[str]) -> Segmenter:
+    """Train Punkt and the boundary restorer from punctuated texts (unpunctuated ones skipped)."""
+    punctuated = [t for t in texts if t and t.strip() and not is_unpunctuated(t)]
+    params = train_punkt(punctuated)
+    seg = Segmenter(params, BoundaryModel())
+    docs = [seg.punkt_sentences(t) for t in punctuated]
+    model = train_boundary_model(docs)
+    return Segmenter(params, model)
+
+
+def _read_txt_body(raw: str) -> str:
+    lines = raw.splitlines()
+    if lines and re.match(r"^[A-Za-z][\w -]*:\s", lines[0]):
+        for i, line in enumerate(lines):
+            if not line.strip():
+                return "\n".join(lines[i + 1 :])
+        return ""
+    if len(lines) > 2 and not lines[1].strip():
+        # Headerless files put the title on the first line; it is not a sentence.
+        return "\n".join(lines[2:])
+    return raw
+
+
+def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:
+    """Article bodies from the shipped sample (txt, csv, jsonl); duplicates collapsed."""
+    texts: dict[str, None] = {}
+    if not folder.is_dir():
+        return []
+    for path in sorted(folder.rglob("*")):
+        try:
+            if path.suffix == ".txt":
+                texts[_read_txt_body(path.read_text(encoding="utf-8", errors="replace"))] = None
+            elif path.suffix == ".csv":
+                data = path.read_text(encoding="utf-8", errors="replace")
+                for row in csv.DictReader(io.StringIO(data)):
+                    texts[row.get("text") or ""] = None
+            elif path.suffix == ".jsonl":
+                for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                    if line.strip():
+                        rec = json.loads(line)
+                        if isinstance(rec, dict) and isinstance(rec.get("text"), str):
+                            texts[rec["text"]] = None
+        except (OSError, ValueError, csv.Error):
+            continue  # a half-written sample file must not stop segmentation
+    return [t.strip() for t in texts if t and t.strip()]
+
+
+@functools.cache
+def default_segmenter() -> Segmenter:
+    """The segmenter trained on the shipped sample corpus (cached per process)."""
+    return train_segmenter(_sample_texts())

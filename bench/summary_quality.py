@@ -1,0 +1,190 @@
+"""Boundary restoration and summary agreement on the BBC corpus.
+
+For each scored article: delete its punctuation and flatten it to one line, restore
+the sentence boundaries, and compare them with Punkt's sentences of the original;
+then compare the summary of the stripped article with the summary of the original
+(ROUGE-1/2/L F1) for each summariser and a Lead-3 baseline.  The segmenter is
+trained only on articles that are never scored (split by a hash of the path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import sys
+import time
+from collections import Counter
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from archive.restore import BoundaryModel, boundary_prf, sentence_words, words_of  # noqa: E402
+from archive.segment import train_segmenter  # noqa: E402
+from archive.summarize import (  # noqa: E402
+    DEFAULT_SENTENCES,
+    DEFAULT_SUMMARIZER,
+    SUMMARIZERS,
+    summarize,
+    summary_length,
+)
+from bench import _corpus  # noqa: E402
+
+
+def _tokens(text: str) -> list[str]:
+    # Both sides lose punctuation and case so only word choice is compared.
+    return [w.lower() for w in words_of(text)]
+
+
+def _ngrams(tokens: list[str], n: int) -> Counter:
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+
+
+def _f1(overlap: float, n_pred: int, n_ref: int) -> float:
+    if not n_pred or not n_ref or not overlap:
+        return 0.0
+    p, r = overlap / n_pred, overlap / n_ref
+    return 2 * p * r / (p + r)
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def rouge(pred: str, ref: str) -> tuple[float, float, float]:
+    """ROUGE-1, ROUGE-2 and ROUGE-L F1 of pred against ref."""
+    p, r = _tokens(pred), _tokens(ref)
+    out = []
+    for n in (1, 2):
+        pg, rg = _ngrams(p, n), _ngrams(r, n)
+        out.append(_f1(sum((pg & rg).values()), sum(pg.values()), sum(rg.values())))
+    out.append(_f1(_lcs(p, r), len(p), len(r)))
+    return out[0], out[1], out[2]
+
+
+def _mean3(rows: list[tuple[float, float, float]]) -> str:
+    if not rows:
+        return "n/a"
+    cols = list(zip(*rows, strict=True))
+    return "  ".join(f"{statistics.fmean(c):.3f}" for c in cols)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a report."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", nargs="?", type=pathlib.Path, default=_corpus.DEFAULT_ROOT)
+    ap.add_argument("--limit", type=int, default=None, help="score at most N articles")
+    ap.add_argument("--train-limit", type=int, default=400, help="train on at most N articles")
+    ap.add_argument("--summarizers", default=",".join(SUMMARIZERS))
+    ap.add_argument("--sentences", type=int, default=DEFAULT_SENTENCES)
+    ap.add_argument(
+        "--references",
+        type=pathlib.Path,
+        default=None,
+        help="folder of reference summaries, same relative paths as the corpus",
+    )
+    args = ap.parse_args(argv)
+
+    arts = _corpus.load(args.root)
+    if not arts:
+        print(f"no articles under {args.root}", file=sys.stderr)
+        return 1
+    train = [a for a in arts if _corpus.is_train(a)]
+    # Stride so a limited training set still covers every folder.
+    train = train[:: max(1, len(train) // args.train_limit)][: args.train_limit]
+    test = [a for a in arts if not _corpus.is_train(a)]
+    if args.limit:
+        test = test[:: max(1, len(test) // args.limit)][: args.limit]
+    t0 = time.perf_counter()
+    seg = train_segmenter([a.text for a in train])
+    print(
+        f"trained on {len(train)} articles in {time.perf_counter() - t0:.1f}s; "
+        f"scoring {len(test)} held-out articles"
+    )
+
+    heuristic = BoundaryModel(max_words=60)
+    gold_all: set[int] = set()
+    pred_all: set[int] = set()
+    heur_all: set[int] = set()
+    offset = 0
+    names = [n for n in args.summarizers.split(",") if n]
+    agree: dict[str, list] = {n: [] for n in [*names, "lead3"]}
+    ref_scores: dict[str, list] = {
+        f"{n}/{k}": [] for n in [*names, "lead3"] for k in ("orig", "stripped")
+    }
+    for art in test:
+        gold_sents = seg.punkt_sentences(art.text)
+        words, ends = sentence_words(gold_sents)
+        if len(words) < 2:
+            continue
+        gold_all |= {offset + i for i in ends}
+        pred_all |= {offset + i for i in seg.model.boundaries(words)}
+        heur_all |= {offset + i for i in heuristic.boundaries(words)}
+        offset += len(words)
+        stripped = " ".join(words)  # no punctuation and no paragraph breaks to lean on
+        ref = None
+        if args.references:
+            ref_path = args.references / art.rel
+            if ref_path.is_file():
+                ref = ref_path.read_text(encoding="utf-8", errors="replace")
+        for name in names:
+            a = summarize(
+                art.text, summarizer=name, segmenter=seg, sentences=args.sentences, title=art.title
+            )
+            b = summarize(
+                stripped, summarizer=name, segmenter=seg, sentences=args.sentences, title=art.title
+            )
+            agree[name].append(rouge(b.summary, a.summary))
+            if ref is not None:
+                ref_scores[f"{name}/orig"].append(rouge(a.summary, ref))
+                ref_scores[f"{name}/stripped"].append(rouge(b.summary, ref))
+        orig_s = seg.segment(art.text).sentences
+        strip_s = seg.segment(stripped).sentences
+        la = " ".join(orig_s[: summary_length(len(orig_s), args.sentences)])
+        lb = " ".join(strip_s[: summary_length(len(strip_s), args.sentences)])
+        agree["lead3"].append(rouge(lb, la))
+        if ref is not None:
+            ref_scores["lead3/orig"].append(rouge(la, ref))
+            ref_scores["lead3/stripped"].append(rouge(lb, ref))
+
+    p, r, f = boundary_prf(gold_all, pred_all)
+    hp, hr, hf = boundary_prf(gold_all, heur_all)
+    print("\nboundary restoration on stripped, flattened articles (gold: Punkt on the original)")
+    print(f"  learned model     P={p:.3f} R={r:.3f} F1={f:.3f}")
+    print(f"  capital heuristic P={hp:.3f} R={hr:.3f} F1={hf:.3f}")
+    print("\nROUGE F1 of summary(stripped) against summary(original): R-1  R-2  R-L")
+    for name, rows in agree.items():
+        print(f"  {name:10s} {_mean3(rows)}")
+    if args.references:
+        print("\nROUGE F1 against reference summaries: R-1  R-2  R-L")
+        for key, rows in ref_scores.items():
+            print(f"  {key:20s} {_mean3(rows)}  (n={len(rows)})")
+
+    long_text, i = "", 0
+    while len(long_text.split()) < 5_000 and i < len(test):
+        long_text += "\n\n" + test[i].text
+        i += 1
+    long_text = " ".join(long_text.split()[:5_000])
+    summarize(long_text, segmenter=seg)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        summarize(long_text, segmenter=seg)
+        times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    summarize(" ".join(words_of(long_text)), segmenter=seg)
+    t_stripped = time.perf_counter() - t0
+    print(
+        f"\n5,000-word article, {DEFAULT_SUMMARIZER}: {min(times):.3f}s punctuated, "
+        f"{t_stripped:.3f}s stripped"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
