@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -14,10 +16,12 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.index import FileIndex
 from whoosh.qparser import MultifieldParser
+from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
+from whoosh.searching import Searcher
 
 from index.highlight import lead, snippet
-from index.schema import FACET_FIELDS, SEARCH_FIELDS
+from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
 from index.store import index_size, last_update, open_index, retry_during_commit
 
 SORTS = ("relevance", "newest", "oldest")
@@ -85,16 +89,56 @@ def format_date(value: datetime | None) -> str | None:
     return value.isoformat(timespec="minutes")
 
 
+class ReaderCache:
+    """One open reader per thread, reopened only when a commit has made it stale.
+
+    Opening a reader reads every segment's metadata (tens of milliseconds on a large
+    index); a search server would otherwise pay that on every request. Readers are not
+    shared between threads because Whoosh's file readers are not thread-safe.
+    """
+
+    def __init__(self, ix: FileIndex) -> None:
+        self.ix = ix
+        self._local = threading.local()
+
+    def reader(self) -> IndexReader:
+        """This thread's reader of the latest commit."""
+        current: IndexReader | None = getattr(self._local, "reader", None)
+        generation = self.ix.latest_generation()
+        if current is not None and self._local.generation == generation:
+            return current
+        fresh = retry_during_commit(lambda: self.ix.refresh().reader())
+        if current is not None:
+            current.close()
+        self._local.reader, self._local.generation = fresh, generation
+        return fresh
+
+    def searcher(self) -> ArchiveSearcher:
+        """A searcher over this thread's reader; closing it leaves the reader open."""
+        return ArchiveSearcher(self.ix, self.reader())
+
+
+@functools.cache
+def _parser() -> MultifieldParser:
+    # Building a parser assembles its plugin chain; every index has the same schema, so
+    # one parser serves every query.
+    return MultifieldParser(list(SEARCH_FIELDS), make_schema())
+
+
 _UNSAFE_SYNTAX = re.compile(r"[\"()\[\]{}:^~*?\\]|\b(AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
 
 
 class ArchiveSearcher:
     """A read-only view of the index at one commit; close it when done."""
 
-    def __init__(self, ix: FileIndex) -> None:
+    def __init__(self, ix: FileIndex, reader: IndexReader | None = None) -> None:
         self.ix = ix
-        self.searcher = retry_during_commit(lambda: ix.refresh().searcher())
-        self.parser = MultifieldParser(list(SEARCH_FIELDS), ix.schema)
+        if reader is None:
+            self.searcher = retry_during_commit(lambda: ix.refresh().searcher())
+        else:
+            # Over a shared reader, opening and closing a searcher costs next to nothing.
+            self.searcher = Searcher(reader, fromindex=ix, closereader=False)
+        self.parser = _parser()
 
     @classmethod
     def open(cls, path: Path) -> ArchiveSearcher:

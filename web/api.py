@@ -1,0 +1,52 @@
+"""The JSON API: search results and articles, with JSON errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+from werkzeug.wrappers import Response
+
+from web.params import MAX_PAGE, parse_search_args
+from web.searcher import get_searcher
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+#: Stored fields an article carries in the API, in this order.
+ARTICLE_FIELDS = (
+    "id",
+    "title",
+    "author",
+    "date",
+    "source",
+    "category",
+    "url",
+    "summary",
+    "summary_sentences",
+    "summary_note",
+    "segmented",
+    "text",
+)
+
+
+@bp.get("/search")
+def search() -> Response:
+    """One page of results, facets included, as ``Results.to_dict()``."""
+    params = parse_search_args(request.args)
+    if params.errors:
+        abort(400, description=" ".join(params.errors))
+    results = get_searcher().search(params.q, **params.search_kwargs())
+    if params.page > 1 and (params.page > MAX_PAGE or results.page < params.page):
+        abort(400, description=f"Page {params.page} is past the last page ({results.pages}).")
+    return jsonify(results.to_dict())
+
+
+@bp.get("/articles/<path:article_id>")
+def article(article_id: str) -> Response:
+    """One article with its summary."""
+    doc = get_searcher().document(article_id)
+    if doc is None:
+        abort(404, description=f"No article has the id {article_id!r}.")
+    data: dict[str, Any] = {name: doc.get(name) for name in ARTICLE_FIELDS}
+    data["summary_sentences"] = list(data["summary_sentences"] or [])
+    return jsonify(data)

@@ -1,0 +1,177 @@
+"""The HTML pages: search, article and the OpenSearch description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
+
+from index.schema import FACET_FIELDS
+from index.searcher import SORTS, Results
+from web.marking import article_paragraphs, mark_text, query_terms
+from web.params import MAX_PAGE, SearchParams, parse_search_args
+from web.searcher import get_searcher
+
+bp = Blueprint("pages", __name__)
+
+FACET_LABELS = {"source": "Source", "author": "Author", "category": "Category", "year": "Year"}
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
+#: Pages shown either side of the current one in the pager.
+PAGER_WINDOW = 2
+
+
+@dataclass
+class FacetValue:
+    """One clickable facet value."""
+
+    value: str
+    count: int | None
+    selected: bool
+    url: str
+
+
+@dataclass
+class Chip:
+    """One active filter, with the link that removes it."""
+
+    label: str
+    value: str
+    remove_url: str
+
+
+@dataclass
+class PagerItem:
+    """A page link in the pager; ``number`` None is a gap."""
+
+    number: int | None
+    url: str = ""
+    current: bool = False
+
+
+def search_url(params: SearchParams, **changes: Any) -> str:
+    """URL of the search page for ``params`` with ``changes`` applied."""
+    return url_for("pages.search", **params.url_args(**changes))
+
+
+@bp.get("/")
+def search() -> str:
+    """The search page; an empty query lists the newest articles."""
+    params = parse_search_args(request.args)
+    searcher = get_searcher()
+    results = searcher.search(params.q, **params.search_kwargs())
+    notes = [*params.errors, *results.notes]
+    page = max(results.page, 1)
+    if params.page > page and results.total:
+        notes.append(
+            f"There {'is' if results.pages == 1 else 'are'} only {results.pages} "
+            f"page{'' if results.pages == 1 else 's'} of results; showing the last."
+        )
+    # Links built from here on describe the page actually shown.
+    params.page = page
+    last = min(results.pages, MAX_PAGE)
+    return render_template(
+        "pages/search.html",
+        params=params,
+        results=results,
+        notes=notes,
+        page=page,
+        doc_count=searcher.doc_count,
+        facets=_facets(params, results),
+        chips=_chips(params),
+        sorts=[(s, SORT_LABELS[s], search_url(params, sort=s, page=None)) for s in SORTS],
+        pager=_pager(params, page, last),
+        pager_prev=search_url(params, page=page - 1 if page > 2 else None) if page > 1 else None,
+        pager_next=search_url(params, page=page + 1) if page < last else None,
+        corrected_url=(
+            search_url(params, q=results.corrected, page=None) if results.corrected else None
+        ),
+        clear_url=search_url(SearchParams(q=params.q, sort=params.sort)),
+        facet_labels=FACET_LABELS,
+    )
+
+
+@bp.get("/articles/<path:article_id>")
+def article(article_id: str) -> str:
+    """One article: metadata, summary, marked full text and similar articles."""
+    searcher = get_searcher()
+    doc = searcher.document(article_id)
+    if doc is None:
+        abort(404, description=f"There is no article with the id “{article_id}”.")
+    q = request.args.get("q", "").strip()
+    terms: set[str] = set()
+    if q:
+        query, _ = searcher.parse(q)
+        terms = query_terms(query, searcher.searcher.reader())
+    analyzer = searcher.ix.schema["text"].analyzer
+    sentences = list(doc.get("summary_sentences") or [])
+    url = doc.get("url") or ""
+    return render_template(
+        "pages/article.html",
+        doc=doc,
+        q=q,
+        title=mark_text(doc.get("title") or article_id, terms, analyzer),
+        paragraphs=article_paragraphs(doc.get("text") or "", sentences, terms, analyzer),
+        sentences=sentences,
+        # Only web links: a stored "javascript:" URL must never become a clickable link.
+        source_url=url if url.lower().startswith(("http://", "https://")) else None,
+        similar=searcher.more_like(article_id, top=5),
+    )
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Response:
+    """The OpenSearch description, so browsers can add the archive as a search engine."""
+    body = render_template("pages/opensearch.xml")
+    response = make_response(body)
+    response.mimetype = "application/opensearchdescription+xml"
+    return response
+
+
+def _facets(params: SearchParams, results: Results) -> dict[str, list[FacetValue]]:
+    facets: dict[str, list[FacetValue]] = {}
+    for name in FACET_FIELDS:
+        chosen = params.filters.get(name, [])
+        values = []
+        counts = dict(results.facets.get(name, []))
+        # Chosen values stay listed (so they can be unticked) even when off the top list.
+        for value in [*counts, *(v for v in chosen if v not in counts)]:
+            selected = value in chosen
+            new = [v for v in chosen if v != value] if selected else [*chosen, value]
+            url = search_url(params, **{name: new or None, "page": None})
+            values.append(FacetValue(value, counts.get(value), selected, url))
+        if values:
+            facets[name] = values
+    return facets
+
+
+def _chips(params: SearchParams) -> list[Chip]:
+    # Removing a filter changes the result set, so the page number no longer applies.
+    chips = []
+    for name in FACET_FIELDS:
+        chosen = params.filters.get(name, [])
+        for value in chosen:
+            rest = [v for v in chosen if v != value] or None
+            url = search_url(params, **{name: rest, "page": None})
+            chips.append(Chip(FACET_LABELS[name], value, url))
+    if params.date_from:
+        url = search_url(params, **{"from": None, "page": None})
+        chips.append(Chip("From", params.date_from.isoformat(), url))
+    if params.date_to:
+        url = search_url(params, to=None, page=None)
+        chips.append(Chip("To", params.date_to.isoformat(), url))
+    return chips
+
+
+def _pager(params: SearchParams, page: int, pages: int) -> list[PagerItem]:
+    if pages <= 1:
+        return []
+    wanted = {1, pages, *range(page - PAGER_WINDOW, page + PAGER_WINDOW + 1)}
+    items: list[PagerItem] = []
+    previous = 0
+    for number in sorted(n for n in wanted if 1 <= n <= pages):
+        if number > previous + 1:
+            items.append(PagerItem(None))
+        items.append(PagerItem(number, search_url(params, page=number), number == page))
+        previous = number
+    return items
