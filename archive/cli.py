@@ -230,24 +230,9 @@ def show(obj: Context, doc_id: str, as_json: bool) -> None:
     from index.searcher import ArchiveSearcher
 
     with ArchiveSearcher.open(obj.index_dir) as searcher:
-        doc = searcher.document(doc_id)
-    if doc is None:
+        record = searcher.article(doc_id)
+    if record is None:
         raise click.ClickException(f"no article with id {doc_id!r}")
-    fields = (
-        "id",
-        "title",
-        "author",
-        "date",
-        "source",
-        "category",
-        "url",
-        "summary",
-        "summary_sentences",
-        "segmented",
-        "summary_note",
-        "text",
-    )
-    record = {name: doc.get(name, "") for name in fields}
     if as_json:
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return

@@ -41,7 +41,7 @@ def dask_pool(address: str, initializer: Callable[..., None], initargs: tuple) -
     except ImportError as exc:
         raise ClusterError("--scheduler needs Dask: pip install 'news-archive[cluster]'") from exc
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout="5s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     try:

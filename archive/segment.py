@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import json
 import pathlib
 import pickle
 import re
@@ -14,6 +11,9 @@ from dataclasses import dataclass
 
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTrainer
 
+from archive.clean import clean_text
+from archive.model import Article
+from archive.readers import read_paths
 from archive.restore import BoundaryModel, train_boundary_model, words_of
 
 SAMPLE_DIR = pathlib.Path(__file__).parent / "data" / "sample"
@@ -193,41 +193,11 @@ def train_segmenter(texts: Iterable[str]) -> Segmenter:
     return Segmenter(params, model)
 
 
-def _read_txt_body(raw: str) -> str:
-    lines = raw.splitlines()
-    if lines and re.match(r"^[A-Za-z][\w -]*:\s", lines[0]):
-        for i, line in enumerate(lines):
-            if not line.strip():
-                return "\n".join(lines[i + 1 :])
-        return ""
-    if len(lines) > 2 and not lines[1].strip():
-        # Headerless files put the title on the first line; it is not a sentence.
-        return "\n".join(lines[2:])
-    return raw
-
-
 def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:
-    """Article bodies from the shipped sample (txt, csv, jsonl); duplicates collapsed."""
-    texts: dict[str, None] = {}
+    """Cleaned article bodies of the shipped sample corpus."""
     if not folder.is_dir():
         return []
-    for path in sorted(folder.rglob("*")):
-        try:
-            if path.suffix == ".txt":
-                texts[_read_txt_body(path.read_text(encoding="utf-8", errors="replace"))] = None
-            elif path.suffix == ".csv":
-                data = path.read_text(encoding="utf-8", errors="replace")
-                for row in csv.DictReader(io.StringIO(data)):
-                    texts[row.get("text") or ""] = None
-            elif path.suffix == ".jsonl":
-                for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-                    if line.strip():
-                        rec = json.loads(line)
-                        if isinstance(rec, dict) and isinstance(rec.get("text"), str):
-                            texts[rec["text"]] = None
-        except (OSError, ValueError, csv.Error):
-            continue  # a half-written sample file must not stop segmentation
-    return [t.strip() for t in texts if t and t.strip()]
+    return [clean_text(item.text) for item in read_paths([folder]) if isinstance(item, Article)]
 
 
 @functools.cache

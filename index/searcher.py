@@ -14,6 +14,7 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.fields import Schema
 from whoosh.index import FileIndex
 from whoosh.qparser import MultifieldParser
 from whoosh.reading import IndexReader
@@ -25,6 +26,21 @@ from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
 from index.store import index_size, last_update, open_index, retry_during_commit
 
 SORTS = ("relevance", "newest", "oldest")
+#: The fields of an article shown by ``archive show --json`` and ``/api/articles``.
+ARTICLE_FIELDS = (
+    "id",
+    "title",
+    "author",
+    "date",
+    "source",
+    "category",
+    "url",
+    "summary",
+    "summary_sentences",
+    "segmented",
+    "summary_note",
+    "text",
+)
 PAGE_SIZE = 10
 MAX_QUERY_CHARS = 1000
 MAX_CORRECTION_CHARS = 200
@@ -204,7 +220,9 @@ class ArchiveSearcher:
         if isinstance(query, wq.Every) and sort == "relevance":
             sort = "newest"
         page = max(1, page)
-        kwargs: dict[str, Any] = {"terms": snippets}
+        # optimize=False: with block-quality skipping, Whoosh counts the total by running
+        # the query a second time; collecting everything once is cheaper for page totals.
+        kwargs: dict[str, Any] = {"terms": snippets, "optimize": False}
         if sort != "relevance":
             kwargs["sortedby"] = _date_order(newest=sort == "newest")
         if facets:
@@ -260,6 +278,20 @@ class ArchiveSearcher:
             snippet=snippet(hit) if snippets else lead(hit.get("text", "")),
             summary=hit.get("summary", ""),
         )
+
+    @property
+    def schema(self) -> Schema:
+        """The schema of the commit this searcher reads (no disk access, unlike the index's)."""
+        return self.searcher.schema
+
+    def article(self, doc_id: str) -> dict[str, Any] | None:
+        """An article's public fields in a fixed order, for JSON output; None if unknown."""
+        doc = self.document(doc_id)
+        if doc is None:
+            return None
+        record = {name: doc.get(name, "") for name in ARTICLE_FIELDS}
+        record["summary_sentences"] = list(record["summary_sentences"] or [])
+        return record
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """All stored fields of one article, or None for an unknown id."""

@@ -38,8 +38,8 @@ def hostile_corpus(folder: Path) -> None:
     (folder / "xss.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     sentence = "The harbour commission published its annual dredging ledger today. "
     (folder / "huge.txt").write_text("Huge article\n\n" + sentence * (10_000_000 // len(sentence)))
-    # The same ids again in another file: reported and skipped, the first kept.
-    (folder / "dupes.jsonl").write_text(
+    # The same ids again in a file read later: reported and skipped, the first kept.
+    (folder / "zz-dupes.jsonl").write_text(
         "".join(json.dumps({"id": f"w{n}", "text": "duplicate"}) + "\n" for n in range(5))
     )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, jsonify, request
 from werkzeug.wrappers import Response
 
@@ -11,22 +9,6 @@ from web.params import MAX_PAGE, parse_search_args
 from web.searcher import get_searcher
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-#: Stored fields an article carries in the API, in this order.
-ARTICLE_FIELDS = (
-    "id",
-    "title",
-    "author",
-    "date",
-    "source",
-    "category",
-    "url",
-    "summary",
-    "summary_sentences",
-    "summary_note",
-    "segmented",
-    "text",
-)
 
 
 @bp.get("/search")
@@ -44,9 +26,7 @@ def search() -> Response:
 @bp.get("/articles/<path:article_id>")
 def article(article_id: str) -> Response:
     """One article with its summary."""
-    doc = get_searcher().document(article_id)
-    if doc is None:
+    data = get_searcher().article(article_id)
+    if data is None:
         abort(404, description=f"No article has the id {article_id!r}.")
-    data: dict[str, Any] = {name: doc.get(name) for name in ARTICLE_FIELDS}
-    data["summary_sentences"] = list(data["summary_sentences"] or [])
     return jsonify(data)

@@ -6,6 +6,7 @@ elements, so templates may output the result with ``|safe``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from html import escape
@@ -82,11 +83,13 @@ def term_spans(text: str, terms: set[str], analyzer: Analyzer) -> list[Span]:
     """Character spans of the tokens of ``text`` that analyse to one of ``terms``."""
     if not terms or not text:
         return []
-    return [
-        (token.startchar, token.endchar)
-        for token in analyzer(text, chars=True, mode="index", removestops=False)
-        if token.text in terms
-    ]
+    return _merge(
+        [
+            (token.startchar, token.endchar)
+            for token in analyzer(text, chars=True, mode="index", removestops=False)
+            if token.text in terms
+        ]
+    )
 
 
 def mark_text(text: str, terms: set[str], analyzer: Analyzer) -> Markup:
@@ -115,8 +118,13 @@ def _render(text: str, start: int, end: int, summary: list[Span], words: list[Sp
     # Cut the range at every span edge, then wrap runs of pieces inside a summary sentence in
     # one mark and term pieces in their own, so marks nest properly even when spans overlap.
     cuts = {start, end}
-    for a, b in [*summary, *words]:
-        cuts.update(c for c in (a, b) if start < c < end)
+    for spans in (summary, words):
+        # Only spans that can reach into this paragraph; found by binary search.
+        first = max(0, bisect.bisect_left(spans, (start, 0)) - 1)
+        for a, b in spans[first:]:
+            if a >= end:
+                break
+            cuts.update(c for c in (a, b) if start < c < end)
     edges = sorted(cuts)
     out: list[str] = []
     open_summary = False
@@ -133,7 +141,10 @@ def _render(text: str, start: int, end: int, summary: list[Span], words: list[Sp
 
 
 def _inside(spans: list[Span], a: int, b: int) -> bool:
-    return any(s <= a and b <= e for s, e in spans)
+    # Spans are sorted and do not overlap, so only the last one starting at or before ``a``
+    # can contain the piece: a binary search keeps long articles linear.
+    i = bisect.bisect_right(spans, (a, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= a and b <= spans[i][1]
 
 
 def _merge(spans: list[Span]) -> list[Span]:

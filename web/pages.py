@@ -103,20 +103,28 @@ def article(article_id: str) -> str:
     if q:
         query, _ = searcher.parse(q)
         terms = query_terms(query, searcher.searcher.reader())
-    analyzer = searcher.ix.schema["text"].analyzer
+    analyzer = searcher.schema["text"].analyzer
     sentences = list(doc.get("summary_sentences") or [])
     url = doc.get("url") or ""
+    text = doc.get("text") or ""
+    # A browser page of many megabytes helps nobody; the API still returns the whole text.
+    shown = text[:MAX_SHOWN_CHARS]
     return render_template(
         "pages/article.html",
         doc=doc,
         q=q,
         title=mark_text(doc.get("title") or article_id, terms, analyzer),
-        paragraphs=article_paragraphs(doc.get("text") or "", sentences, terms, analyzer),
+        paragraphs=article_paragraphs(shown, sentences, terms, analyzer),
+        cut_at=MAX_SHOWN_CHARS if len(shown) < len(text) else None,
+        total_chars=len(text),
         sentences=sentences,
         # Only web links: a stored "javascript:" URL must never become a clickable link.
         source_url=url if url.lower().startswith(("http://", "https://")) else None,
         similar=searcher.more_like(article_id, top=5),
     )
+
+
+MAX_SHOWN_CHARS = 500_000
 
 
 @bp.get("/opensearch.xml")
