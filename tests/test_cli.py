@@ -143,3 +143,24 @@ def test_index_dir_from_environment(tmp_path: Path, write_jsonl: Callable) -> No
 def test_every_command_has_an_example() -> None:
     for name, command in cli.commands.items():
         assert "Example: archive" in (command.help or ""), name
+
+
+def test_summarize_command_on_the_raqqa_sample(run: Callable) -> None:
+    from tests.conftest import RAQQA
+
+    if not RAQQA.exists():
+        pytest.skip("needs ../shared/samples/raqqa-offensive.txt")
+    result = run("summarize", str(RAQQA), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["segmented"] == "restored" and len(data["sentences"]) == 3
+    for sentence in data["sentences"]:
+        assert 8 <= len(sentence.split()) <= 60
+        assert sentence[0].isupper() and sentence.endswith(".")
+        assert "Carol Adl" not in sentence and "Comments" not in sentence
+    assert data["summary"] == " ".join(data["sentences"])
+
+    text = "Mr. Smith met Dr. Jones in the U.S. on Monday. They talked about the budget for hours."
+    piped = CliRunner().invoke(cli, ["summarize", "-", "--sentences", "1"], input=text)
+    assert piped.exit_code == 0
+    assert piped.stdout.startswith("- Mr. Smith met Dr. Jones in the U.S. on Monday.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pathlib
-import time
 
 import pytest
 
@@ -110,12 +109,10 @@ def test_bad_text_never_raises(text: str, name: str) -> None:
     assert s.segmented in {"punkt", "restored", "empty"}
 
 
-def test_long_article_is_fast() -> None:
-    body = " ".join([ARTICLE] * 40)  # 200+ distinct-position sentences, about 5,000 words
+def test_long_article_is_summarised_from_its_candidates() -> None:
+    # Speed is measured by bench/summary_quality.py; here: a 5,000-word article works.
+    body = " ".join([ARTICLE] * 40)
     assert len(body.split()) > 4_500
-    summarize(ARTICLE)  # warm the cached default segmenter
-    start = time.perf_counter()
     s = summarize(body)
-    elapsed = time.perf_counter() - start
-    assert s.sentences
-    assert elapsed < 2.0, elapsed
+    assert len(s.sentences) == DEFAULT_SENTENCES
+    assert all(sentence in body for sentence in s.sentences)
