@@ -16,7 +16,9 @@ def make_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=analyzer, stored=True, field_boost=2.0, spelling=True),
-        text=TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True),
+        # No spelling list for the text: indexing its unstemmed words as well took three
+        # times as long (13 vs 4 ms an article on the BBC corpus); titles supply suggestions.
+        text=TEXT(analyzer=analyzer, stored=True, chars=True),
         author=ID(stored=True, sortable=True),
         source=ID(stored=True, sortable=True),
         category=ID(stored=True, sortable=True),
