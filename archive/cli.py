@@ -214,7 +214,8 @@ def _terminal_marks(snippet: str) -> str:
     from html import unescape
 
     bold = click.style("\0", bold=True).split("\0")
-    return unescape(snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1]))
+    marked = unescape(snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1]))
+    return " ".join(marked.split())  # paragraph breaks would scatter the listing
 
 
 @cli.command()
