@@ -24,18 +24,19 @@ from archive.errors import SummaryError
 from archive.segment import Segmenter, default_segmenter
 
 LANGUAGE = "english"
-SUMMARIZERS: tuple[str, ...] = (
-    "lexrank",
-    "textrank",
-    "lsa",
-    "luhn",
-    "sumbasic",
-    "kl",
-    "reduction",
-    "edmundson",
-)
-# Luhn: summaries of stripped text agree best with those of the original after
-# Edmundson (ROUGE-L 0.76 vs 0.79) at ten times Edmundson's speed; see bench/SUMMARIES.md.
+# Summarisers that need nothing but a stemmer and stop words.
+_PLAIN_SUMMARIZERS = {
+    "lexrank": LexRankSummarizer,
+    "textrank": TextRankSummarizer,
+    "lsa": LsaSummarizer,
+    "luhn": LuhnSummarizer,
+    "sumbasic": SumBasicSummarizer,
+    "kl": KLSummarizer,
+    "reduction": ReductionSummarizer,
+}
+SUMMARIZERS: tuple[str, ...] = (*_PLAIN_SUMMARIZERS, "edmundson")
+# Luhn: the fastest, and of the summarisers that need only the text, the one whose summaries
+# of stripped text agree best with those of the original (see the README's figures).
 DEFAULT_SUMMARIZER = "luhn"
 DEFAULT_SENTENCES = 3
 # The graph and reduction summarisers compare every pair of sentences; past this
@@ -100,21 +101,7 @@ def _keywords(sentences: list[str], n: int = 10) -> list[str]:
 
 def _build(name: str, sentences: list[str], title: str):
     """A configured sumy summariser for this document."""
-    if name == "lexrank":
-        s = LexRankSummarizer(_STEMMER)
-    elif name == "textrank":
-        s = TextRankSummarizer(_STEMMER)
-    elif name == "lsa":
-        s = LsaSummarizer(_STEMMER)
-    elif name == "luhn":
-        s = LuhnSummarizer(_STEMMER)
-    elif name == "sumbasic":
-        s = SumBasicSummarizer(_STEMMER)
-    elif name == "kl":
-        s = KLSummarizer(_STEMMER)
-    elif name == "reduction":
-        s = ReductionSummarizer(_STEMMER)
-    elif name == "edmundson":
+    if name == "edmundson":
         title_words = [w for w in _TOKEN_RE.findall(title) if w.lower() not in _STOP_WORDS]
         # Without a title the cue words come from the article's own frequent terms.
         s = EdmundsonSummarizer(_STEMMER, title_weight=1.0 if title_words else 0.0)
@@ -122,8 +109,9 @@ def _build(name: str, sentences: list[str], title: str):
         s.stigma_words = _STIGMA_WORDS
         s.null_words = _STOP_WORDS
         return s
-    else:
+    if name not in _PLAIN_SUMMARIZERS:
         raise SummaryError(f"unknown summariser {name!r}; choose one of {', '.join(SUMMARIZERS)}")
+    s = _PLAIN_SUMMARIZERS[name](_STEMMER)
     s.stop_words = _STOP_WORDS
     return s
 
