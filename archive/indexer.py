@@ -161,7 +161,7 @@ def load_segmenter(
     saved = None if retrain else _saved_segmenter(index_dir)
     if saved is not None:
         return saved, False
-    texts = (item.text for item in read_paths(paths, fmt) if isinstance(item, Article))
+    texts = (clean_text(item.text) for item in read_paths(paths, fmt) if isinstance(item, Article))
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
