@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -19,11 +19,9 @@ class Article:
     source: str = ""
     category: str = ""
     url: str = ""
-    summary: str = ""
     #: The file the article came from and the line it starts on, for messages.
     origin: str = ""
     line: int = 0
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def content_hash(self) -> str:
         """A digest of everything the index stores about the article."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from html import escape
 
 from whoosh import highlight
-from whoosh.analysis import Analyzer
 from whoosh.searching import Hit
 
 SNIPPET_CHARS = 240
@@ -48,13 +46,3 @@ def snippet(hit: Hit, fieldname: str = "text", fragments: int = 2) -> str:
     text = hit.get(fieldname) or ""
     marked = PINPOINT.highlight_hit(hit, fieldname, text=text, top=fragments)
     return marked or lead(text)
-
-
-def mark_words(text: str, words: Iterable[str], analyzer: Analyzer) -> str:
-    """Escape the whole of ``text`` and mark every token that analyses to one of ``words``."""
-    terms = frozenset(words)
-    if not terms or not text:
-        return escape(text, quote=False)
-    return highlight.highlight(
-        text, terms, analyzer, highlight.WholeFragmenter(charlimit=None), FORMATTER, top=1
-    ) or escape(text, quote=False)

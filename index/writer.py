@@ -33,12 +33,6 @@ def known_documents(ix: FileIndex) -> dict[str, Known]:
         return {ids[n]: Known(content[n], summary[n], origin[n]) for n in reader.all_doc_ids()}
 
 
-def stored_document(ix: FileIndex, doc_id: str) -> dict[str, Any] | None:
-    """Return the stored fields of one document, or None."""
-    with ix.searcher() as searcher:
-        return searcher.document(id=doc_id)
-
-
 class BatchWriter:
     """One writer for a whole run that commits every ``batch_size`` changes.
 
