@@ -15,7 +15,7 @@ from typing import Any
 from archive.clean import clean_line, clean_text
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
-from archive.readers import count_records, find_files, read_paths
+from archive.readers import check_paths, count_records, find_files, read_paths
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from archive.workers import make_pool
@@ -231,7 +231,7 @@ def index_paths(
             report.skipped += 1
         problem_fn(problem)
 
-    list(find_files(paths, settings.fmt))  # fail early on a missing path, before locking
+    check_paths(paths)  # fail on a missing path before locking or walking any folder
     index_dir = Path(index_dir)
     with RunLock(index_dir, timeout=settings.lock_wait) as lock:
         report.stale_lock_pid = lock.stale_pid

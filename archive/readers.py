@@ -51,10 +51,18 @@ def detect_format(path: Path) -> str | None:
     return _EXTENSIONS.get(suffixes[-1]) if suffixes else None
 
 
+def check_paths(paths: Iterable[Path]) -> None:
+    """Raise InputError for the first path that does not exist."""
+    for path in paths:
+        if not Path(path).exists():
+            raise InputError(f"{path}: no such file or folder")
+
+
 def find_files(paths: Iterable[Path], fmt: str = "auto") -> Iterator[tuple[Path, Path, str]]:
     """Yield ``(file, root, format)`` for each input file; folders are walked recursively."""
+    paths = [Path(p) for p in paths]
+    check_paths(paths)
     for root in paths:
-        root = Path(root)
         if root.is_dir():
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
                 if any(part.startswith(".") for part in path.relative_to(root).parts):
@@ -62,10 +70,8 @@ def find_files(paths: Iterable[Path], fmt: str = "auto") -> Iterator[tuple[Path,
                 found = detect_format(path) if fmt == "auto" else fmt
                 if found:
                     yield path, root, found
-        elif root.exists():
-            yield root, root, (detect_format(root) or "txt") if fmt == "auto" else fmt
         else:
-            raise InputError(f"{root}: no such file or folder")
+            yield root, root, (detect_format(root) or "txt") if fmt == "auto" else fmt
 
 
 def read_paths(paths: Iterable[Path], fmt: str = "auto") -> Iterator[Item]:
