@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -211,8 +212,6 @@ def search(obj: Context, query: str, limit: int, page: int, sort: str, as_json: 
 
 def _terminal_marks(snippet: str) -> str:
     """Show HTML snippet marks as bold text on a terminal."""
-    from html import unescape
-
     bold = click.style("\0", bold=True).split("\0")
     marked = unescape(snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1]))
     return " ".join(marked.split())  # paragraph breaks would scatter the listing

@@ -10,6 +10,14 @@ from flask.testing import FlaskClient
 
 from web import create_app
 
+#: A facet value of the sample corpus for each facet, shared by the page and API tests.
+FACET_VALUES = [
+    ("source", "Valley Tribune"),
+    ("author", "Helen Garside"),
+    ("category", "politics"),
+    ("year", "2024"),
+]
+
 
 @pytest.fixture(scope="session")
 def app(sample_index: Path) -> Flask:

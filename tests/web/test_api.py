@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from tests.web.conftest import FACET_VALUES
+
 SAMPLE_TOTAL = 42
 RESULT_KEYS = {
     "query",
@@ -93,15 +95,7 @@ def test_undated_articles_come_last(client: FlaskClient, sort: str) -> None:
     assert undated > 30 and set(dates[undated:]) == {None}
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("source", "Valley Tribune"),
-        ("author", "Helen Garside"),
-        ("category", "politics"),
-        ("year", "2024"),
-    ],
-)
+@pytest.mark.parametrize(("name", "value"), FACET_VALUES)
 def test_facet_filters(client: FlaskClient, name: str, value: str) -> None:
     body = get_json(client, "/api/search", **{name: value})
     assert body["total"] > 0

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
+from tests.web.conftest import FACET_VALUES
+
 SAMPLE_TOTAL = 42
 LIBRARY_ARTICLE = "sample/txt/culture/st-marys-library-closure-protest"
 
@@ -275,15 +277,7 @@ def test_facets_list_counts_for_the_current_query(client: FlaskClient) -> None:
     assert re.search(r'<span class="facet-value">2024</span>\s*<span class="count">3</span>', html)
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("source", "Valley Tribune"),
-        ("author", "Helen Garside"),
-        ("category", "politics"),
-        ("year", "2024"),
-    ],
-)
+@pytest.mark.parametrize(("name", "value"), FACET_VALUES)
 def test_clicking_a_facet_narrows_results_and_shows_a_chip(
     client: FlaskClient, name: str, value: str
 ) -> None:
