@@ -15,7 +15,13 @@ from typing import Any
 from archive.clean import clean_line, clean_text
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
-from archive.readers import check_paths, count_records, find_files, read_paths
+from archive.readers import (
+    MAX_ARTICLE_BYTES,
+    check_paths,
+    count_records,
+    find_files,
+    read_paths,
+)
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from archive.workers import make_pool
@@ -43,6 +49,8 @@ class Settings:
     batch_size: int = 1000
     lock_wait: float = 0.0
     scheduler: str | None = None
+    max_article_bytes: int = MAX_ARTICLE_BYTES
+    follow_links: bool = False
 
     @property
     def summary_key(self) -> str:
@@ -155,13 +163,14 @@ def _first_words(text: str, count: int = 12) -> str:
 
 
 def load_segmenter(
-    index_dir: Path, paths: list[Path], fmt: str, retrain: bool
+    index_dir: Path, paths: list[Path], settings: Settings, retrain: bool
 ) -> tuple[Segmenter, bool]:
     """The collection's segmenter, learned from its first punctuated articles when new."""
     saved = None if retrain else _saved_segmenter(index_dir)
     if saved is not None:
         return saved, False
-    texts = (clean_text(item.text) for item in read_paths(paths, fmt) if isinstance(item, Article))
+    items = _read(paths, settings)
+    texts = (clean_text(item.text) for item in items if isinstance(item, Article))
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
@@ -203,9 +212,19 @@ def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
     return deleted, missing
 
 
-def count_input(paths: Iterable[Path], fmt: str) -> int:
+def count_input(paths: Iterable[Path], fmt: str, follow_links: bool = False) -> int:
     """How many records the input holds, for the progress bar."""
-    return sum(count_records(path, found) for path, _root, found in find_files(paths, fmt))
+    files = find_files(paths, fmt, follow_links=follow_links)
+    return sum(count_records(path, found) for path, _root, found in files)
+
+
+def _read(paths: list[Path], settings: Settings) -> Iterator[Article | Problem]:
+    return read_paths(
+        paths,
+        settings.fmt,
+        max_bytes=settings.max_article_bytes,
+        follow_links=settings.follow_links,
+    )
 
 
 ProgressFn = Callable[[int], None]
@@ -270,7 +289,7 @@ def _run(
 ) -> None:
     """Index into ``index_dir``, which the caller has locked."""
     segmenter, report.trained_segmenter = load_segmenter(
-        index_dir, paths, settings.fmt, retrain=not index_exists(index_dir)
+        index_dir, paths, settings, retrain=not index_exists(index_dir)
     )
     ix = open_or_create_index(index_dir)
     known = known_documents(ix)
@@ -320,7 +339,7 @@ def _tasks(
 ) -> Iterator[Task]:
     """Read the input and yield the articles that need work; count the rest."""
     with ix.searcher() as stored:
-        for item in read_paths(paths, settings.fmt):
+        for item in _read(paths, settings):
             if isinstance(item, Problem):
                 if item.skipped:
                     failed_origins.add(str(Path(item.path).resolve()))

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 import sys
 import zlib
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from archive.clean import repair_surrogates
 from archive.dates import parse_date
 from archive.errors import InputError
 from archive.model import Article, Problem
@@ -35,7 +37,13 @@ _ALIASES = {
     "url": ("url", "link", "href"),
 }
 _HEADER_LINE = re.compile(r"^([A-Za-z][A-Za-z _-]{0,30}):[ \t]*(.*)$")
-_BAD_FILE_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile)
+_BAD_FILE_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile, InputError)
+#: Bytes of text kept per article unless configured; the rest is dropped with a warning.
+MAX_ARTICLE_BYTES = 5_000_000
+#: Reading goes in pieces of this size, so a gigabyte line is never held in memory.
+_CHUNK = 2**20
+#: Decompressed bytes allowed per compressed byte (news text compresses about 3-10 times).
+_GZIP_MAX_RATIO = 100
 
 Item = Article | Problem
 
@@ -58,34 +66,93 @@ def check_paths(paths: Iterable[Path]) -> None:
             raise InputError(f"{path}: no such file or folder")
 
 
-def find_files(paths: Iterable[Path], fmt: str = "auto") -> Iterator[tuple[Path, Path, str]]:
+def find_files(
+    paths: Iterable[Path], fmt: str = "auto", *, follow_links: bool = False
+) -> Iterator[tuple[Path, Path, str]]:
     """Yield ``(file, root, format)`` for each input file; folders are walked recursively."""
+    for found in _walk(paths, fmt, follow_links):
+        if not isinstance(found, Problem):
+            yield found
+
+
+def read_paths(
+    paths: Iterable[Path],
+    fmt: str = "auto",
+    *,
+    max_bytes: int = MAX_ARTICLE_BYTES,
+    follow_links: bool = False,
+) -> Iterator[Item]:
+    """Read every article under ``paths``, keeping at most ``max_bytes`` of text per article."""
+    for found in _walk(paths, fmt, follow_links):
+        if isinstance(found, Problem):
+            yield found
+        else:
+            path, root, fmt_found = found
+            yield from read_file(path, fmt_found, root, max_bytes=max_bytes)
+
+
+def _walk(
+    paths: Iterable[Path], fmt: str, follow_links: bool
+) -> Iterator[tuple[Path, Path, str] | Problem]:
     paths = [Path(p) for p in paths]
     check_paths(paths)
     for root in paths:
         if root.is_dir():
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
-                if any(part.startswith(".") for part in path.relative_to(root).parts):
-                    continue
-                found = detect_format(path) if fmt == "auto" else fmt
-                if found:
-                    yield path, root, found
+            yield from _walk_folder(root, fmt, follow_links)
         else:
             yield root, root, (detect_format(root) or "txt") if fmt == "auto" else fmt
 
 
-def read_paths(paths: Iterable[Path], fmt: str = "auto") -> Iterator[Item]:
-    """Read every article under ``paths``."""
-    for path, root, found in find_files(paths, fmt):
-        yield from read_file(path, found, root)
+def _walk_folder(
+    root: Path, fmt: str, follow_links: bool
+) -> Iterator[tuple[Path, Path, str] | Problem]:
+    """Files under ``root`` in path order, hidden ones left out.
+
+    A loop, not recursion: folders can nest thousands deep. Linked folders are not entered,
+    and a linked file outside ``root`` is skipped unless ``follow_links``.
+    """
+    inside = root.resolve()
+    pending = [iter([root])]
+    while pending:
+        path = next(pending[-1], None)
+        if path is None:
+            pending.pop()
+        elif path.is_symlink() and not _link_allowed(path, inside, follow_links):
+            yield Problem(
+                str(path), 0, f"links outside {root}; skipped (--follow-links to read it)"
+            )
+        elif path.is_dir():
+            if path == root or not path.is_symlink():
+                try:
+                    pending.append(iter(sorted(_visible(path))))
+                except OSError as exc:
+                    yield Problem(str(path), 0, f"cannot read folder: {exc.strerror or exc}")
+        elif path.is_file():
+            found = detect_format(path) if fmt == "auto" else fmt
+            if found:
+                yield path, root, found
 
 
-def read_file(path: Path, fmt: str, root: Path | None = None) -> Iterator[Item]:
+def _visible(folder: Path) -> list[Path]:
+    with os.scandir(folder) as entries:
+        return [folder / e.name for e in entries if not e.name.startswith(".")]
+
+
+def _link_allowed(path: Path, inside: Path, follow_links: bool) -> bool:
+    try:
+        return follow_links or path.resolve().is_relative_to(inside)
+    except (OSError, RuntimeError):  # a loop of links leads nowhere
+        return False
+
+
+def read_file(
+    path: Path, fmt: str, root: Path | None = None, *, max_bytes: int = MAX_ARTICLE_BYTES
+) -> Iterator[Item]:
     """Read one file in the given format, reporting a file that cannot be read at all."""
     reader = _READERS[fmt]
     try:
         with _open(path) as raw:
-            yield from reader(raw, path, root or path)
+            yield from reader(raw, path, root or path, max_bytes)
     except _BAD_FILE_ERRORS as exc:
         yield Problem(str(path), 0, f"cannot read file: {getattr(exc, 'strerror', None) or exc}")
 
@@ -94,20 +161,116 @@ def count_records(path: Path, fmt: str) -> int:
     """Cheap count of the records a file holds, for the progress bar."""
     if fmt == "txt":
         return 1
+    limit = _record_limit(MAX_ARTICLE_BYTES)
     try:
         with _open(path) as raw:
             if fmt == "jsonl":
-                return sum(1 for line in raw if line.strip())
-            text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-            return max(0, sum(1 for _ in csv.reader(text)) - 1)
+                return sum(1 for _number, line in _lines(raw, limit) if line != b"\n")
+            lines = _CsvLines(raw, limit)
+            rows = 0
+            for _row in csv.reader(lines):
+                lines.record_done()
+                rows += 1
+            return max(0, rows - 1)
     except (*_BAD_FILE_ERRORS, csv.Error):
         return 0
 
 
 def _open(path: Path) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
+        limit = max(_GZIP_MAX_RATIO * path.stat().st_size, 64 * _CHUNK)
+        return io.BufferedReader(_Decompressed(gzip.open(path, "rb"), limit), _CHUNK)
     return open(path, "rb")
+
+
+class _Decompressed(io.RawIOBase):
+    """A gzip stream that fails once it has expanded past ``limit`` bytes (a gzip bomb)."""
+
+    def __init__(self, inner: IO[bytes], limit: int) -> None:
+        super().__init__()
+        self.inner, self.limit, self.total = inner, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        self.total += count
+        if self.total > self.limit:
+            raise InputError(
+                f"decompresses to more than {self.limit:,} bytes ({_GZIP_MAX_RATIO}x its size)"
+            )
+        return count
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _record_limit(max_bytes: int) -> int:
+    """Bytes a CSV record or JSON line may take: the text, its escapes and the other fields."""
+    return 2 * max_bytes + _CHUNK
+
+
+def _lines(raw: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """Yield ``(number, line)`` for each line; None for a line over ``limit``, skipped unread."""
+    number = 0
+    while line := raw.readline(limit + 1):
+        number += 1
+        if len(line) <= limit:
+            yield number, line
+            continue
+        while not line.endswith(b"\n") and (line := raw.readline(_CHUNK)):
+            pass
+        yield number, None
+
+
+class _CsvLines:
+    """A CSV file's lines for ``csv.reader``, skipping the rest of any record over ``limit``.
+
+    Quotes are counted to find where a record ends (an even count at a line end), so an
+    over-long record is passed over without being held in memory.
+    """
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self.raw, self.limit = raw, limit
+        self.number = 0  # lines read so far
+        self.bad_lines: set[int] = set()
+        self.oversized = False
+        self._size = self._quotes = 0
+
+    def record_done(self) -> None:
+        """Start a new record: call after each row the csv reader returns or fails on."""
+        self.oversized = False
+        self._size = self._quotes = 0
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.raw.readline(self.limit - self._size + 1):
+            self.number += 1
+            self._size += len(line)
+            if self._size > self.limit:
+                yield self._skip_record(line)
+                continue
+            self._quotes += line.count(b'"')
+            try:
+                yield _decode(line) if self.number == 1 else line.decode("utf-8")
+            except UnicodeDecodeError:
+                self.bad_lines.add(self.number)
+                yield line.decode("utf-8", "replace")
+
+    def _skip_record(self, line: bytes) -> str:
+        """Read past the rest of the record; return what ends it for the csv reader."""
+        self.oversized = True
+        quotes = self._quotes + line.count(b'"')
+        ends = line.endswith(b"\n")
+        while not ends or quotes % 2:
+            chunk = self.raw.readline(_CHUNK)
+            if not chunk:
+                break
+            self.number += ends
+            quotes += chunk.count(b'"')
+            ends = chunk.endswith(b"\n")
+        return '"\n' if self._quotes % 2 else "\n"
 
 
 def _decode(data: bytes) -> str:
@@ -118,9 +281,25 @@ def _undecodable(exc: UnicodeDecodeError) -> str:
     return f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
 
 
-def _read_txt(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
+def _too_long(max_bytes: int) -> str:
+    return f"text longer than {max_bytes:,} bytes; kept the first {max_bytes:,}"
+
+
+def _whole_chars(data: bytes, size: int) -> bytes:
+    """The first ``size`` bytes of ``data``, without the start of a UTF-8 character they cut."""
+    end = size
+    while end > size - 3 and end < len(data) and data[end] & 0xC0 == 0x80:
+        end -= 1
+    return data[:end]
+
+
+def _read_txt(raw: IO[bytes], path: Path, root: Path, max_bytes: int) -> Iterator[Item]:
+    data = raw.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        data = _whole_chars(data, max_bytes)
+        yield Problem(str(path), 0, _too_long(max_bytes), skipped=False)
     try:
-        content = _decode(raw.read())
+        content = _decode(data)
     except UnicodeDecodeError as exc:
         yield Problem(str(path), 0, _undecodable(exc))
         return
@@ -137,7 +316,7 @@ def _read_txt(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
         title = body.pop(0).strip() if body else ""
     record = {**header, "title": title, "text": "\n".join(body)}
     record.setdefault("id", _path_id(path, root))
-    yield from make_article(record, str(path), 1)
+    yield from make_article(record, str(path), 1, max_bytes=max_bytes)
 
 
 def _header_block(lines: list[str]) -> tuple[dict[str, str], int]:
@@ -161,18 +340,10 @@ def _path_id(path: Path, root: Path) -> str:
     return f"{root.resolve().name}/{relative}"
 
 
-def _read_csv(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
-    bad_lines: set[int] = set()
-
-    def lines() -> Iterator[str]:
-        for number, line in enumerate(raw, start=1):
-            try:
-                yield _decode(line) if number == 1 else line.decode("utf-8")
-            except UnicodeDecodeError:
-                bad_lines.add(number)
-                yield line.decode("utf-8", "replace")
-
-    reader = csv.reader(lines())
+def _read_csv(raw: IO[bytes], path: Path, root: Path, max_bytes: int) -> Iterator[Item]:
+    lines = _CsvLines(raw, _record_limit(max_bytes))
+    bad_lines = lines.bad_lines
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -181,11 +352,15 @@ def _read_csv(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
     except csv.Error as exc:
         yield Problem(str(path), 1, f"malformed CSV header: {exc}")
         return
+    if lines.oversized:
+        yield Problem(str(path), 1, f"CSV header longer than {lines.limit:,} bytes")
+        return
+    lines.record_done()
     names = [name.strip().lower() for name in header]
     if not any(_field(name) == "text" for name in names):
         yield Problem(str(path), 1, "CSV header has no text column (text, body or content)")
         return
-    previous = reader.line_num
+    previous = lines.number
     while True:
         start = previous + 1
         try:
@@ -193,10 +368,16 @@ def _read_csv(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
         except StopIteration:
             return
         except csv.Error as exc:
-            previous = reader.line_num
+            previous = lines.number
+            lines.record_done()
             yield Problem(str(path), start, f"malformed CSV row: {exc}")
             continue
-        previous = reader.line_num
+        previous = lines.number
+        oversized = lines.oversized
+        lines.record_done()
+        if oversized:
+            yield Problem(str(path), start, f"record longer than {lines.limit:,} bytes; skipped")
+            continue
         if not row or not any(cell.strip() for cell in row):
             continue
         if any(start <= n <= previous for n in bad_lines):
@@ -207,11 +388,16 @@ def _read_csv(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
                 str(path), start, f"malformed CSV row: {len(row)} fields, header has {len(names)}"
             )
             continue
-        yield from make_article(dict(zip(names, row, strict=True)), str(path), start)
+        record = dict(zip(names, row, strict=True))
+        yield from make_article(record, str(path), start, max_bytes=max_bytes)
 
 
-def _read_jsonl(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
-    for number, line in enumerate(raw, start=1):
+def _read_jsonl(raw: IO[bytes], path: Path, root: Path, max_bytes: int) -> Iterator[Item]:
+    limit = _record_limit(max_bytes)
+    for number, line in _lines(raw, limit):
+        if line is None:
+            yield Problem(str(path), number, f"line longer than {limit:,} bytes; skipped")
+            continue
         if not line.strip():
             continue
         try:
@@ -226,7 +412,7 @@ def _read_jsonl(raw: IO[bytes], path: Path, root: Path) -> Iterator[Item]:
         if not isinstance(record, dict):
             yield Problem(str(path), number, f"bad JSON: expected an object, got {_kind(record)}")
             continue
-        yield from make_article(record, str(path), number)
+        yield from make_article(record, str(path), number, max_bytes=max_bytes)
 
 
 def _kind(value: Any) -> str:
@@ -251,17 +437,27 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def make_article(record: dict[str, Any], path: str, line: int) -> Iterator[Item]:
+def make_article(
+    record: dict[str, Any], path: str, line: int, *, max_bytes: int = MAX_ARTICLE_BYTES
+) -> Iterator[Item]:
     """Turn one raw record into an Article, reporting what is wrong with it."""
     fields: dict[str, str] = {}
+    repaired = 0
     for key, value in record.items():
         name = _field(str(key))
         if name and name not in fields:
-            fields[name] = _as_text(value).strip()
+            fields[name], count = repair_surrogates(_as_text(value).strip())
+            repaired += count
     text = fields.get("text", "")
     if not text.strip():
         yield Problem(path, line, "article has no text")
         return
+    if repaired:
+        reason = f"replaced {repaired} invalid character(s) (lone surrogates) with U+FFFD"
+        yield Problem(path, line, reason, skipped=False)
+    if len(text) > max_bytes // 4 and len(encoded := text.encode()) > max_bytes:
+        text = _whole_chars(encoded, max_bytes).decode()
+        yield Problem(path, line, _too_long(max_bytes), skipped=False)
     date = None
     if fields.get("date"):
         try:
@@ -288,7 +484,7 @@ def _content_id(title: str, text: str) -> str:
     return hashlib.blake2b(f"{title}\x00{text}".encode(), digest_size=8).hexdigest()
 
 
-_READERS: dict[str, Callable[[IO[bytes], Path, Path], Iterator[Item]]] = {
+_READERS: dict[str, Callable[[IO[bytes], Path, Path, int], Iterator[Item]]] = {
     "txt": _read_txt,
     "csv": _read_csv,
     "jsonl": _read_jsonl,
