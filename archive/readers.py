@@ -112,30 +112,36 @@ def _walk_folder(
     and a linked file outside ``root`` is skipped unless ``follow_links``.
     """
     inside = root.resolve()
-    pending = [iter([root])]
-    while pending:
-        path = next(pending[-1], None)
-        if path is None:
+    pending: list[Iterator[os.DirEntry[str]]] = []
+    folder: Path | None = root
+    while folder is not None or pending:
+        if folder is not None:
+            try:
+                pending.append(iter(_visible(folder)))
+            except OSError as exc:  # e.g. a path past the system's length limit
+                yield Problem(str(folder), 0, f"cannot read folder: {exc.strerror or exc}")
+            folder = None
+            continue
+        entry = next(pending[-1], None)
+        if entry is None:
             pending.pop()
-        elif path.is_symlink() and not _link_allowed(path, inside, follow_links):
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink() and not _link_allowed(path, inside, follow_links):
             yield Problem(
                 str(path), 0, f"links outside {root}; skipped (--follow-links to read it)"
             )
-        elif path.is_dir():
-            if path == root or not path.is_symlink():
-                try:
-                    pending.append(iter(sorted(_visible(path))))
-                except OSError as exc:
-                    yield Problem(str(path), 0, f"cannot read folder: {exc.strerror or exc}")
-        elif path.is_file():
+        elif entry.is_dir(follow_symlinks=False):
+            folder = path
+        elif entry.is_file():
             found = detect_format(path) if fmt == "auto" else fmt
             if found:
                 yield path, root, found
 
 
-def _visible(folder: Path) -> list[Path]:
+def _visible(folder: Path) -> list[os.DirEntry[str]]:
     with os.scandir(folder) as entries:
-        return [folder / e.name for e in entries if not e.name.startswith(".")]
+        return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
 
 
 def _link_allowed(path: Path, inside: Path, follow_links: bool) -> bool:
@@ -428,13 +434,19 @@ def _field(name: str) -> str | None:
 
 
 def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(_as_text(v) for v in value if v is not None)
-    if isinstance(value, dict):
-        return _as_text(value.get("name", ""))
-    return str(value)
+    """A field's value as text: lists joined, objects by their name."""
+    # A loop, not recursion: JSON values can nest hundreds deep.
+    parts: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        elif isinstance(item, dict):
+            pending.append(item.get("name", ""))
+        elif item is not None:
+            parts.append(str(item))
+    return ", ".join(parts)
 
 
 def make_article(
