@@ -171,7 +171,9 @@ def count_records(path: Path, fmt: str) -> int:
     try:
         with _open(path) as raw:
             if fmt == "jsonl":
-                return sum(1 for _number, line in _lines(raw, limit) if line != b"\n")
+                return sum(
+                    1 for _number, line in _lines(raw, limit) if line is None or line.strip()
+                )
             lines = _CsvLines(raw, limit)
             rows = 0
             for _row in csv.reader(lines):

@@ -12,7 +12,7 @@ from archive.clean import clean_line, clean_text
 from archive.dates import parse_date
 from archive.errors import InputError
 from archive.model import Article, Problem
-from archive.readers import detect_format, read_paths
+from archive.readers import count_records, detect_format, read_paths
 
 
 def split(items: list) -> tuple[list[Article], list[Problem]]:
@@ -284,3 +284,12 @@ def test_csv_record_over_the_limit_is_skipped_and_reading_resumes(tmp_path: Path
     ]
     assert "record longer than" in problems[0].reason and "text longer" in problems[2].reason
     assert len(articles[3].text) == 1000
+
+
+def test_records_are_counted_in_bounded_pieces(tmp_path: Path) -> None:
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text('id,text\na,"two\nlines"\nb,one\n')
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text('{"text": "a"}\n  \n{"text": "b"}\n')
+    assert count_records(csv_file, "csv") == 2
+    assert count_records(jsonl, "jsonl") == 2
