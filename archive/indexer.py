@@ -33,6 +33,8 @@ SEGMENTER_FILE = "segmenter.model"
 #: Articles read to learn a collection's sentence boundaries when its index is new.
 TRAINING_ARTICLES = 300
 MIN_TRAINING_ARTICLES = 50
+#: Characters of each article used for training, so one huge article cannot dominate or stall it.
+TRAINING_CHARS = 100_000
 #: Bumped when the clean-up or summary code changes what it makes from the same input.
 PIPELINE_VERSION = "1"
 
@@ -170,7 +172,7 @@ def load_segmenter(
     if saved is not None:
         return saved, False
     items = _read(paths, settings)
-    texts = (clean_text(item.text) for item in items if isinstance(item, Article))
+    texts = (clean_text(item.text[:TRAINING_CHARS]) for item in items if isinstance(item, Article))
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False

@@ -40,8 +40,13 @@ def hostile_corpus(folder: Path) -> None:
             record["text"] = f"Harbour story {encoded} with the payload inside. " * 5
             records.append(record)
     (folder / "xss.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    sentence = "The harbour commission published its annual dredging ledger today. "
-    (folder / "huge.txt").write_text("Huge article\n\n" + sentence * (10_000_000 // len(sentence)))
+    sentences = []
+    while len(sentences) < 130_000:  # 10 MB, cut to the 5 MB default cap when read
+        a, b, c = (rng.choice(words) for _ in range(3))
+        sentences.append(
+            f"The {a} commission published its annual dredging ledger for the {b} {c}. "
+        )
+    (folder / "huge.txt").write_text("Huge article\n\n" + "".join(sentences))
     # The same ids again in a file read later: reported and skipped, the first kept.
     (folder / "zz-dupes.jsonl").write_text(
         "".join(json.dumps({"id": f"w{n}", "text": "duplicate"}) + "\n" for n in range(5))
