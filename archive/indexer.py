@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import itertools
 import os
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +19,17 @@ from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from archive.workers import make_pool
 from index.errors import IndexUnwritable
-from index.store import RunLock, index_exists, open_index, open_or_create_index
+from index.store import (
+    RunLock,
+    discard_generation,
+    index_exists,
+    live_dir,
+    new_generation,
+    open_index,
+    open_or_create_index,
+    publish,
+    remove_stale_generations,
+)
 from index.writer import BatchWriter, Known, ids_under, known_documents
 
 SEGMENTER_FILE = "segmenter.model"
@@ -183,7 +192,7 @@ def collection_segmenter(index_dir: Path) -> Segmenter:
 
 
 def _saved_segmenter(index_dir: Path) -> Segmenter | None:
-    model = Path(index_dir) / SEGMENTER_FILE
+    model = live_dir(index_dir) / SEGMENTER_FILE
     if not model.exists():
         return None
     try:
@@ -194,8 +203,9 @@ def _saved_segmenter(index_dir: Path) -> Segmenter | None:
 
 def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
     """Delete articles by id; return how many were deleted and the ids not found."""
-    ix = open_index(index_dir)
+    open_index(index_dir)  # no index: say so before creating a lock file
     with RunLock(index_dir):
+        ix = open_index(index_dir)  # again once locked: a rebuild may have swapped generations
         known = known_documents(ix)
         missing = [doc_id for doc_id in ids if doc_id not in known]
         with BatchWriter(ix) as writer:
@@ -235,21 +245,29 @@ def index_paths(
     index_dir = Path(index_dir)
     with RunLock(index_dir, timeout=settings.lock_wait) as lock:
         report.stale_lock_pid = lock.stale_pid
-        # A rebuild writes a fresh index beside the old one and swaps it in at the end, so
-        # searches keep answering from the old index and a killed rebuild loses nothing.
-        staging = settings.rebuild and index_exists(index_dir)
-        target = index_dir.with_name(index_dir.name + ".rebuild") if staging else index_dir
-        if staging:
-            shutil.rmtree(target, ignore_errors=True)
+        remove_stale_generations(index_dir)  # left by a rebuild killed before tidying up
+        # A rebuild writes a new generation and publishes it only when complete, so searches
+        # keep answering from the old one and a kill or a failure loses nothing.
+        fresh = settings.rebuild or not index_exists(index_dir)
+        staged = fresh and index_exists(index_dir)
+        target = new_generation(index_dir) if fresh else live_dir(index_dir)
         try:
+            if fresh and not staged:
+                publish(index_dir, target)  # nothing to keep: show each commit as it lands
             _run(paths, target, settings, report, note, progress_fn)
-            if staging:
-                _swap(target, index_dir)
-        except OSError as exc:
+            if staged:
+                publish(index_dir, target)
+        except BaseException as exc:
+            unpublished = staged and live_dir(index_dir) != target
+            if unpublished:
+                discard_generation(target)
+            if not isinstance(exc, OSError):
+                raise
             reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or exc
+            removed = "the partial rebuild was removed and " if unpublished else ""
             raise IndexUnwritable(
-                f"could not write the index at {target}: {reason}; "
-                "the index is unchanged since its last commit"
+                f"could not write the index at {index_dir}: {reason}; "
+                f"{removed}the index is unchanged since its last commit"
             ) from exc
     if report.read == 0:
         raise NothingToIndex(
@@ -296,15 +314,6 @@ def _run(
             if doc_id not in seen and known[doc_id].origin not in failed_origins
         ]
         report.deleted = writer.delete(gone)
-
-
-def _swap(new: Path, current: Path) -> None:
-    """Put the freshly built index at ``current``, removing the old one."""
-    old = current.with_name(current.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    current.rename(old)
-    new.rename(current)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _tasks(

@@ -15,3 +15,7 @@ class IndexLocked(SearchIndexError):
 
 class IndexUnwritable(SearchIndexError):
     """The index directory cannot be created or written to."""
+
+
+class UnsafeLock(IndexUnwritable):
+    """The run lock's path is not a plain file the archive can safely write."""

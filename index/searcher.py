@@ -23,7 +23,15 @@ from whoosh.searching import Searcher
 
 from index.highlight import lead, snippet
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
-from index.store import index_size, last_update, open_index, retry_during_commit
+from index.store import (
+    folder_identity,
+    index_exists,
+    index_size,
+    last_update,
+    live_dir,
+    open_index,
+    retry_during_commit,
+)
 
 SORTS = ("relevance", "newest", "oldest")
 #: The fields of an article shown by ``archive show --json`` and ``/api/articles``.
@@ -106,32 +114,50 @@ def format_date(value: datetime | None) -> str | None:
 
 
 class ReaderCache:
-    """One open reader per thread, reopened only when a commit has made it stale.
+    """One open reader per thread, reopened only when a commit or a rebuild made it stale.
 
     Opening a reader reads every segment's metadata (tens of milliseconds on a large
     index); a search server would otherwise pay that on every request. Readers are not
-    shared between threads because Whoosh's file readers are not thread-safe.
+    shared between threads because Whoosh's file readers are not thread-safe. Every call
+    checks which generation folder is live, so a rebuild's swap is seen at the next request.
     """
 
-    def __init__(self, ix: FileIndex) -> None:
-        self.ix = ix
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._ix: FileIndex | None = None
+        self._identity: tuple[str, int, int] | None = None
 
-    def reader(self) -> IndexReader:
-        """This thread's reader of the latest commit."""
-        current: IndexReader | None = getattr(self._local, "reader", None)
-        generation = self.ix.latest_generation()
-        if current is not None and self._local.generation == generation:
-            return current
-        fresh = retry_during_commit(lambda: self.ix.refresh().reader())
+    def index(self) -> FileIndex:
+        """The live index, reopened when a rebuild has put another generation in place."""
+        identity = folder_identity(live_dir(self.path)) if index_exists(self.path) else None
+        with self._lock:
+            if self._ix is None or identity != self._identity:
+                ix = open_index(self.path)
+                self._ix, self._identity = ix, folder_identity(Path(ix.storage.folder))
+            return self._ix
+
+    def reader(self) -> tuple[FileIndex, IndexReader]:
+        """This thread's reader of the latest commit, with the index it reads."""
+        return retry_during_commit(self._reader)
+
+    def _reader(self) -> tuple[FileIndex, IndexReader]:
+        local = self._local
+        ix = self.index()
+        current: IndexReader | None = getattr(local, "reader", None)
+        generation = ix.latest_generation()
+        if current is not None and local.ix is ix and local.generation == generation:
+            return ix, current
+        fresh = ix.refresh().reader()
         if current is not None:
             current.close()
-        self._local.reader, self._local.generation = fresh, generation
-        return fresh
+        local.ix, local.reader, local.generation = ix, fresh, generation
+        return ix, fresh
 
     def searcher(self) -> ArchiveSearcher:
         """A searcher over this thread's reader; closing it leaves the reader open."""
-        return ArchiveSearcher(self.ix, self.reader())
+        return ArchiveSearcher(*self.reader())
 
 
 @functools.cache
@@ -159,7 +185,8 @@ class ArchiveSearcher:
     @classmethod
     def open(cls, path: Path) -> ArchiveSearcher:
         """Open a searcher on the index at ``path``."""
-        return cls(open_index(path))
+        # Retried as a whole: a rebuild may remove the generation just opened.
+        return retry_during_commit(lambda: cls(open_index(path)))
 
     def close(self) -> None:
         """Release the index files."""
