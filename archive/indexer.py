@@ -261,14 +261,16 @@ def index_paths(
             unpublished = staged and live_dir(index_dir) != target
             if unpublished:
                 discard_generation(target)
-            if not isinstance(exc, OSError):
-                raise
-            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or exc
             removed = "the partial rebuild was removed and " if unpublished else ""
-            raise IndexUnwritable(
-                f"could not write the index at {index_dir}: {reason}; "
-                f"{removed}the index is unchanged since its last commit"
-            ) from exc
+            if isinstance(exc, OSError):
+                reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or exc
+                raise IndexUnwritable(
+                    f"could not write the index at {index_dir}: {reason}; "
+                    f"{removed}the index is unchanged since its last commit"
+                ) from exc
+            if unpublished and isinstance(exc, IndexUnwritable):
+                raise IndexUnwritable(f"{exc}; {removed}the index is unchanged") from exc
+            raise
     if report.read == 0:
         raise NothingToIndex(
             "no article could be read from "
