@@ -275,7 +275,8 @@ def test_a_rebuild_killed_at_its_swap_leaves_a_consistent_index(
 ) -> None:
     index_dir = tmp_path / "index"
     new = corpus(tmp_path / "new.jsonl", 30)
-    assert run(index_dir, "index", str(corpus(tmp_path / "old.jsonl", 20))).returncode == 0
+    first = run(index_dir, "index", str(corpus(tmp_path / "old.jsonl", 20)), "--workers", "1")
+    assert first.returncode == 0
     env = {**os.environ, "ARCHIVE_TEST_KILL_AT": step}
     killed = run(index_dir, "index", str(new), "--workers", "1", "--rebuild", env=env)
     assert killed.returncode == -signal.SIGKILL
@@ -324,7 +325,8 @@ def test_three_runs_across_a_rebuild_never_write_at_once(tmp_path: Path) -> None
     rebuilt = corpus(tmp_path / "a.jsonl", 600, prefix="a")
     waiting = corpus(tmp_path / "b.jsonl", 800, prefix="b")
     late = corpus(tmp_path / "c.jsonl", 20, prefix="c")
-    assert run(index_dir, "index", str(corpus(tmp_path / "seed.jsonl", 10))).returncode == 0
+    seed = run(index_dir, "index", str(corpus(tmp_path / "seed.jsonl", 10)), "--workers", "1")
+    assert seed.returncode == 0
 
     def start(source: Path, *args: str) -> subprocess.Popen:
         command = archive_cmd(index_dir, "index", str(source), "--workers", "1", *args)
@@ -361,7 +363,8 @@ def test_three_runs_across_a_rebuild_never_write_at_once(tmp_path: Path) -> None
 
 def test_a_server_sees_a_rebuild_within_a_second(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    assert run(index_dir, "index", str(corpus(tmp_path / "a.jsonl", 20))).returncode == 0
+    first = run(index_dir, "index", str(corpus(tmp_path / "a.jsonl", 20)), "--workers", "1")
+    assert first.returncode == 0
     client = create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
     assert client.get("/api/search?q=Story").json["total"] == 20
     # Both runs commit once, so the rebuilt index has the old one's generation number.
@@ -411,7 +414,9 @@ def _no_file_growth() -> None:
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
 def test_a_lock_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
     source = corpus(tmp_path / "a.jsonl", 3)
-    result = run(tmp_path / "index", "index", str(source), preexec_fn=_no_file_growth)
+    result = run(
+        tmp_path / "index", "index", str(source), "--workers", "1", preexec_fn=_no_file_growth
+    )
     assert result.returncode == 1
     assert "cannot record this run in" in result.stderr
     assert "Traceback" not in result.stderr
@@ -420,7 +425,8 @@ def test_a_lock_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
 def test_a_failed_rebuild_removes_its_partial_copy(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    assert run(index_dir, "index", str(corpus(tmp_path / "a.jsonl", 20))).returncode == 0
+    first = run(index_dir, "index", str(corpus(tmp_path / "a.jsonl", 20)), "--workers", "1")
+    assert first.returncode == 0
     big = corpus(tmp_path / "big.jsonl", 400)
     result = run(
         index_dir, "index", str(big), "--workers", "1", "--rebuild", preexec_fn=_limit_file_size
