@@ -12,7 +12,7 @@ from archive.clean import clean_line, clean_text
 from archive.dates import parse_date
 from archive.errors import InputError
 from archive.model import Article, Problem
-from archive.readers import detect_format, read_paths
+from archive.readers import ReadOptions, detect_format, read_paths
 
 
 def split(items: list) -> tuple[list[Article], list[Problem]]:
@@ -130,12 +130,12 @@ def test_bad_csv_rows_are_reported_and_good_rows_kept(tmp_path: Path) -> None:
         b"b3,Latin,caf\xe9 au lait\n"
         b"g2,Also good,More fine text\n"
     )
-    articles, problems = split(list(read_paths([path])))
-    assert [a.id for a in articles] == ["g1", "g2"]
-    assert [str(p) for p in problems] == [
-        f"{path}:3: malformed CSV row: 5 fields, header has 3",
-        f"{path}:4: article has no text",
-        f"{path}:5: not valid UTF-8",
+    articles, problems = split(list(read_paths([path], options=ReadOptions(encoding="ascii"))))
+    assert [a.id for a in articles] == ["g1", "b2", "g2"]
+    assert [(str(p), p.skipped) for p in problems] == [
+        (f"{path}:3: malformed CSV row: 5 fields, header has 3", True),
+        (f"{path}:4: article has a title but no text: no summary", False),
+        (f"{path}:5: not valid UTF-8 nor ascii", True),
     ]
 
 
@@ -153,15 +153,15 @@ def test_bad_json_lines_are_reported_and_good_lines_kept(tmp_path: Path) -> None
         b'{"id": "b1", "title": broken\n'
         b"[1, 2]\n"
         b'{"id": "b2", "title": "\xff\xfe", "text": "x"}\n'
-        b'{"id": "b3", "title": "No text"}\n'
+        b'{"id": "b3", "title": ""}\n'
         b'{"id": "g2", "title": "Good too", "text": "Fine too", "date": "yesterday-ish"}\n'
     )
-    articles, problems = split(list(read_paths([path])))
+    articles, problems = split(list(read_paths([path], options=ReadOptions(encoding="ascii"))))
     assert [a.id for a in articles] == ["g1", "g2"]
     reasons = [str(p) for p in problems]
     assert reasons[0].startswith(f"{path}:2: bad JSON")
     assert reasons[1] == f"{path}:3: bad JSON: expected an object, got an array"
-    assert reasons[2].startswith(f"{path}:4: not valid UTF-8")
+    assert reasons[2].startswith(f"{path}:4: not valid UTF-8 nor ascii")
     assert reasons[3] == f"{path}:5: article has no text"
     # An unparseable date is a warning: the article is kept without a date.
     assert problems[4].skipped is False and "unrecognised date" in reasons[4]
@@ -171,14 +171,12 @@ def test_bad_json_lines_are_reported_and_good_lines_kept(tmp_path: Path) -> None
 def test_unreadable_and_binary_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Title\n\nBody text.", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
-    (tmp_path / "latin.txt").write_bytes(b"Caf\xe9\n\ntext")
     (tmp_path / "broken.jsonl.gz").write_bytes(b"not gzip at all")
     articles, problems = split(list(read_paths([tmp_path])))
     assert [a.title for a in articles] == ["Title"]
     messages = sorted(str(p) for p in problems)
     assert messages[0].startswith(f"{tmp_path / 'binary.txt'}:0: binary file")
     assert messages[1].startswith(f"{tmp_path / 'broken.jsonl.gz'}:0: cannot read file")
-    assert messages[2].startswith(f"{tmp_path / 'latin.txt'}:0: not valid UTF-8")
 
 
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
