@@ -153,7 +153,8 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
     if article.date is not None:
         doc["date"] = article.date
         doc["year"] = str(article.date.year)
-    return task, {k: v for k, v in doc.items() if v is not None and v != ""}
+    # The text stays even when empty: "more like this" reads it from every document.
+    return task, {k: v for k, v in doc.items() if k == "text" or (v is not None and v != "")}
 
 
 def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]:
@@ -177,8 +178,10 @@ def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]
 
 def _first_sentence(text: str, segmenter: Segmenter, limit: int = 100) -> str:
     """A title for an untitled article: its first sentence, cut at a word boundary."""
-    # The opening is enough to find the first sentence, and restoring it is cheap.
-    sentences = segmenter.segment(text[: limit * 20]).sentences
+    if len(text) <= limit:  # nothing to cut: spare the segmenter (100,000 one-word records)
+        return text
+    # The opening is enough for a title cut at ``limit``, and restoring it costs little.
+    sentences = segmenter.segment(text[: limit * 3]).sentences
     first = sentences[0] if sentences else text
     if len(first) <= limit:
         return first

@@ -231,8 +231,8 @@ def _read_txt(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) -> I
     path_id = options.known_ids.get(str(path.resolve())) or _path_id(path, root, options.roots)
     record.setdefault("id", path_id)
     names = path_id.split("/")
-    if len(names) > 2:  # in a sub-folder of the folder indexed: its name is the category
-        record.setdefault("category", names[1])
+    if len(names) > 2:  # in a sub-folder of the folder indexed: the folder is the category
+        record.setdefault("category", names[-2])
     yield from make_article(record, str(path), 1, dayfirst=options.dayfirst)
 
 

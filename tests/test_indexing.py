@@ -13,6 +13,7 @@ from index.errors import IndexLocked
 from index.searcher import ArchiveSearcher
 from index.store import RunLock
 from tests.conftest import BBC_DIR
+from web import create_app
 
 
 def record(n: int, text: str | None = None, **extra: str) -> dict:
@@ -258,6 +259,9 @@ def test_title_only_article_is_found_by_its_title(tmp_path: Path, build_index: C
     with ArchiveSearcher.open(index_dir) as searcher:
         doc = searcher.document("b1")
     assert doc["title"] == "Council approves harbour budget" and not doc.get("summary")
+    client = create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    for url in ("/articles/b1", "/?q=harbour", "/api/articles/b1"):
+        assert client.get(url).status_code == 200, url
 
 
 def test_untitled_article_takes_its_first_sentence_as_title(
