@@ -198,9 +198,11 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str | None]:
     raise error
 
 
-def _undecodable(exc: UnicodeDecodeError, encoding: str | None = None) -> str:
-    tried = f" nor {encoding}" if encoding else ""
-    return f"not valid UTF-8{tried} (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+def _undecodable(encoding: str | None, exc: UnicodeDecodeError | None = None) -> str:
+    reason = f"not valid UTF-8 nor {encoding}" if encoding else "not valid UTF-8"
+    if exc is None:
+        return reason
+    return f"{reason} (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
 
 
 def _read_as(path: Path, line: int, encoding: str) -> Problem:
@@ -211,7 +213,7 @@ def _read_txt(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) -> I
     try:
         content, used = _decode(raw.read(), options.encoding)
     except UnicodeDecodeError as exc:
-        yield Problem(str(path), 0, _undecodable(exc, options.encoding))
+        yield Problem(str(path), 0, _undecodable(options.encoding, exc))
         return
     if "\x00" in content:
         yield Problem(str(path), 0, "binary file (contains NUL bytes)")
@@ -228,7 +230,7 @@ def _read_txt(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) -> I
     if not title and any(line.strip() for line in body[1:]):
         title = body.pop(0).strip()
     record = {**header, "title": title, "text": "\n".join(body)}
-    path_id = options.known_ids.get(str(path.resolve())) or _path_id(path, root, options.roots)
+    path_id = _path_id(path, root, options)
     record.setdefault("id", path_id)
     names = path_id.split("/")
     if len(names) > 2:  # in a sub-folder of the folder indexed: the folder is the category
@@ -250,12 +252,14 @@ def _header_block(lines: list[str]) -> tuple[dict[str, str], int]:
     return {}, 0
 
 
-def _path_id(path: Path, root: Path, roots: Iterable[str] = ()) -> str:
-    """``folder/relative/path`` without extension, relative to the innermost known root."""
+def _path_id(path: Path, root: Path, options: ReadOptions) -> str:
+    """The id the index gave the file, else ``folder/path`` below the innermost known root."""
+    resolved = path.resolve()
+    if known := options.known_ids.get(str(resolved)):
+        return known
     if root == path:
         return path.name.split(".")[0]
-    resolved = path.resolve()
-    inner = [Path(r) for r in roots if resolved.is_relative_to(r)]
+    inner = [Path(r) for r in options.roots if resolved.is_relative_to(r)]
     if inner:
         base = max(inner, key=lambda r: len(r.parts))
         relative = resolved.relative_to(base).as_posix().split(".")[0]
@@ -312,7 +316,7 @@ def _read_csv(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) -> I
         if not row or not any(cell.strip() for cell in row):
             continue
         if any(start <= n <= previous for n in bad_lines):
-            yield Problem(str(path), start, _undecodable_line(options.encoding))
+            yield Problem(str(path), start, _undecodable(options.encoding))
             continue
         if len(row) != len(names):
             yield Problem(
@@ -321,10 +325,6 @@ def _read_csv(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) -> I
             continue
         record = dict(zip(names, row, strict=True))
         yield from make_article(record, str(path), start, dayfirst=options.dayfirst)
-
-
-def _undecodable_line(encoding: str | None) -> str:
-    return f"not valid UTF-8 nor {encoding}" if encoding else "not valid UTF-8"
 
 
 def _read_jsonl(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) -> Iterator[Item]:
@@ -336,7 +336,7 @@ def _read_jsonl(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) ->
             text, used = _decode(line, options.encoding)
             record = json.loads(text)
         except UnicodeDecodeError as exc:
-            yield Problem(str(path), number, _undecodable(exc, options.encoding))
+            yield Problem(str(path), number, _undecodable(options.encoding, exc))
             continue
         except (json.JSONDecodeError, RecursionError) as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
