@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 import time
@@ -92,6 +93,19 @@ def cli(ctx: click.Context, index_dir: Path) -> None:
 @click.option(
     "--scheduler", metavar="ADDRESS", help="Run the per-article work on this Dask scheduler."
 )
+@click.option(
+    "--encoding",
+    callback=lambda ctx, param, value: _encoding(value),
+    help="Encoding of text that is not UTF-8 (default: cp1252, else latin-1, with a warning).",
+)
+@click.option("--dayfirst", is_flag=True, help="Read 01/02/2024 as 1 February.")
+@click.option(
+    "--include",
+    metavar="GLOB",
+    multiple=True,
+    help="Also read files matching GLOB (README*, LICENSE* and dot-files are not read).",
+)
+@click.option("--exclude", metavar="GLOB", multiple=True, help="Do not read files matching GLOB.")
 @click.pass_obj
 @expected_errors
 def index(
@@ -106,6 +120,10 @@ def index(
     batch_size: int,
     lock_wait: float,
     scheduler: str | None,
+    encoding: str | None,
+    dayfirst: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
 ) -> None:
     """Index articles from files and folders (.txt, .csv, .jsonl, optionally .gz).
 
@@ -125,10 +143,14 @@ def index(
         batch_size=batch_size,
         lock_wait=lock_wait,
         scheduler=scheduler,
+        encoding=encoding,
+        dayfirst=dayfirst,
+        include=include,
+        exclude=exclude,
     )
     path_list = list(paths)
     interactive = sys.stderr.isatty()
-    total = count_input(path_list, fmt) if interactive else 0
+    total = count_input(path_list, fmt, settings.read_options()) if interactive else 0
     with _progress(total) as advance:
 
         def on_problem(problem: Any) -> None:
@@ -148,6 +170,16 @@ def index(
     click.echo(report.line())
     if strict and report.skipped:
         raise click.ClickException(f"{report.skipped} record(s) skipped (--strict)")
+
+
+def _encoding(name: str | None) -> str | None:
+    """The codec's canonical name, or a usage error for an unknown one."""
+    if name is None:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {name!r}", param_hint="--encoding") from None
 
 
 @contextmanager

@@ -14,7 +14,14 @@ from typing import Any
 from archive.clean import clean_line, clean_text
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
-from archive.readers import check_paths, count_records, find_files, read_paths
+from archive.readers import (
+    ReadOptions,
+    check_paths,
+    count_records,
+    find_files,
+    indexed_paths,
+    read_paths,
+)
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from archive.workers import make_pool
@@ -52,11 +59,27 @@ class Settings:
     batch_size: int = 1000
     lock_wait: float = 0.0
     scheduler: str | None = None
+    encoding: str | None = None
+    dayfirst: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def summary_key(self) -> str:
         """What a stored summary depends on besides the text."""
         return f"{PIPELINE_VERSION}:{self.summarizer}:{self.sentences}"
+
+    def read_options(self, known: dict[str, Known] | None = None) -> ReadOptions:
+        """How to read the input, keeping the ids that ``known`` articles have."""
+        kept = indexed_paths((k.origin, doc_id) for doc_id, k in (known or {}).items())
+        return ReadOptions(
+            encoding=self.encoding,
+            dayfirst=self.dayfirst,
+            include=self.include,
+            exclude=self.exclude,
+            known_ids=kept.known_ids,
+            roots=kept.roots,
+        )
 
     @property
     def worker_count(self) -> int:
@@ -111,11 +134,14 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
     """Clean and summarise one article into the fields the index stores (runs in a worker)."""
     article = task.article
     text = clean_text(article.text)
-    if not text:
+    title = clean_line(article.title)
+    if not text and not title:
         return task, Problem(article.origin, article.line, "article has no text after clean-up")
-    title = clean_line(article.title) or _first_words(text)
+    title = title or _first_sentence(text, _WORKER["segmenter"])
     settings: Settings = _WORKER["settings"]
-    if task.reuse is not None:
+    if not text:  # found by its title; there is nothing to summarise
+        summary_fields = {"segmented": "empty", "summary_note": "no text"}
+    elif task.reuse is not None:
         summary_fields = task.reuse
     else:
         summary_fields = _summary_fields(text, title, settings)
@@ -136,7 +162,8 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
     if article.date is not None:
         doc["date"] = article.date
         doc["year"] = str(article.date.year)
-    return task, {k: v for k, v in doc.items() if v is not None and v != ""}
+    # The text stays even when empty: "more like this" reads it from every document.
+    return task, {k: v for k, v in doc.items() if k == "text" or (v is not None and v != "")}
 
 
 def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]:
@@ -158,19 +185,27 @@ def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]
     }
 
 
-def _first_words(text: str, count: int = 12) -> str:
-    words = text.split()
-    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+def _first_sentence(text: str, segmenter: Segmenter, limit: int = 100) -> str:
+    """A title for an untitled article: its first sentence, cut at a word boundary."""
+    if len(text) <= limit:  # nothing to cut: spare the segmenter (100,000 one-word records)
+        return text
+    # The opening is enough for a title cut at ``limit``, and restoring it costs little.
+    sentences = segmenter.segment(text[: limit * 3]).sentences
+    first = sentences[0] if sentences else text
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def load_segmenter(
-    index_dir: Path, paths: list[Path], fmt: str, retrain: bool
+    index_dir: Path, paths: list[Path], fmt: str, retrain: bool, options: ReadOptions | None = None
 ) -> tuple[Segmenter, bool]:
     """The collection's segmenter, learned from its first punctuated articles when new."""
     saved = None if retrain else _saved_segmenter(index_dir)
     if saved is not None:
         return saved, False
-    texts = (clean_text(item.text) for item in read_paths(paths, fmt) if isinstance(item, Article))
+    items = read_paths(paths, fmt, options)
+    texts = (clean_text(item.text) for item in items if isinstance(item, Article))
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
@@ -213,9 +248,10 @@ def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
     return deleted, missing
 
 
-def count_input(paths: Iterable[Path], fmt: str) -> int:
+def count_input(paths: Iterable[Path], fmt: str, options: ReadOptions | None = None) -> int:
     """How many records the input holds, for the progress bar."""
-    return sum(count_records(path, found) for path, _root, found in find_files(paths, fmt))
+    found_files = find_files(paths, fmt, options)
+    return sum(count_records(path, found) for path, _root, found in found_files)
 
 
 ProgressFn = Callable[[int], None]
@@ -290,7 +326,11 @@ def _run(
 ) -> None:
     """Index into ``index_dir``, which the caller has locked."""
     segmenter, report.trained_segmenter = load_segmenter(
-        index_dir, paths, settings.fmt, retrain=not index_exists(index_dir)
+        index_dir,
+        paths,
+        settings.fmt,
+        retrain=not index_exists(index_dir),
+        options=settings.read_options(),
     )
     ix = open_or_create_index(index_dir)
     known = known_documents(ix)
@@ -331,7 +371,7 @@ def _tasks(
 ) -> Iterator[Task]:
     """Read the input and yield the articles that need work; count the rest."""
     with ix.searcher() as stored:
-        for item in read_paths(paths, settings.fmt):
+        for item in read_paths(paths, settings.fmt, settings.read_options(known)):
             if isinstance(item, Problem):
                 if item.skipped:
                     failed_origins.add(str(Path(item.path).resolve()))

@@ -164,3 +164,72 @@ def test_summarize_command_on_the_raqqa_sample(run: Callable) -> None:
     piped = CliRunner().invoke(cli, ["summarize", "-", "--sentences", "1"], input=text)
     assert piped.exit_code == 0
     assert piped.stdout.startswith("- Mr. Smith met Dr. Jones in the U.S. on Monday.")
+
+
+def test_raqqa_sample_is_indexed_found_and_summarised(run: Callable, tmp_path: Path) -> None:
+    from tests.conftest import RAQQA
+
+    if not RAQQA.exists():
+        pytest.skip("needs ../shared/samples/raqqa-offensive.txt")
+    result = run("index", str(RAQQA.parent), "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert "indexed 1, updated 0, unchanged 0, deleted 0, skipped 0" in result.stdout
+    assert "no text" not in result.stderr
+
+    result = run("search", "Raqqa")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    [hit] = [i for i, line in enumerate(lines) if "[samples/raqqa-offensive]" in line]
+    assert "The US led coalition is preparing an offensive" in lines[hit]
+    assert "Raqqa" in lines[hit + 1]  # the snippet
+    assert any(line.strip().startswith("Summary: ") for line in lines[hit + 1 :])
+
+    doc = json.loads(run("show", "samples/raqqa-offensive", "--json").stdout)
+    assert doc["title"].startswith("The US led coalition") and len(doc["title"]) <= 102
+    assert doc["segmented"] == "restored" and doc["summary"].count(".") >= 2
+    assert not doc["title"].startswith("Carol Adl")
+
+
+def test_include_and_exclude_globs(run: Callable, tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    (folder / "drafts").mkdir(parents=True)
+    (folder / "README.txt").write_text("About this corpus\n\nHow it was made.", "utf-8")
+    (folder / "LICENSE").write_text("MIT\n\nPermission is granted.", "utf-8")
+    (folder / ".notes.txt").write_text("Notes\n\nPrivate.", "utf-8")
+    (folder / "story.txt").write_text("Story\n\nThe text.", "utf-8")
+    (folder / "drafts" / "draft.txt").write_text("Draft\n\nNot yet.", "utf-8")
+    result = run("index", str(folder), "--workers", "1")
+    assert "indexed 2, updated 0" in result.stdout
+    ids = {h["id"] for h in json.loads(run("search", "", "--json").stdout)["hits"]}
+    assert ids == {"corpus/story", "corpus/drafts/draft"}
+
+    result = run(
+        "index", str(folder), "--workers", "1", "--include", "readme*", "--exclude", "drafts/*"
+    )
+    assert "indexed 1, updated 0, unchanged 1, deleted 1" in result.stdout
+    ids = {h["id"] for h in json.loads(run("search", "", "--json").stdout)["hits"]}
+    assert ids == {"corpus/story", "corpus/README"}
+
+
+def test_encoding_option_and_fallback_warning(run: Callable, tmp_path: Path) -> None:
+    path = tmp_path / "greek.txt"
+    path.write_bytes("Ειδήσεις\n\nΗ βουλή ψήφισε σήμερα.".encode("cp1253"))
+    result = run("index", str(path), "--workers", "1")
+    assert result.exit_code == 0 and "indexed 1" in result.stdout
+    assert f"{path}:0: not valid UTF-8: read as cp1252" in result.stderr
+    result = run("index", str(path), "--workers", "1", "--encoding", "cp1253")
+    assert "updated 1" in result.stdout and "read as cp1253" in result.stderr
+    assert json.loads(run("show", "greek", "--json").stdout)["title"] == "Ειδήσεις"
+    result = run("index", str(path), "--encoding", "klingon")
+    assert result.exit_code == 2 and "unknown encoding 'klingon'" in result.output
+
+
+def test_dayfirst_option(run: Callable, tmp_path: Path) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text("id,title,text,date\nd1,Vote,The vote was held.,01/02/2024\n", "utf-8")
+    result = run("index", str(path), "--workers", "1")
+    assert result.exit_code == 0 and "ambiguous date '01/02/2024'" in result.stderr
+    assert json.loads(run("show", "d1", "--json").stdout)["date"] is None
+    result = run("index", str(path), "--workers", "1", "--dayfirst")
+    assert "updated 1" in result.stdout and "ambiguous" not in result.stderr
+    assert json.loads(run("show", "d1", "--json").stdout)["date"].startswith("2024-02-01")
