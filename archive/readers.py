@@ -25,7 +25,6 @@ from archive.dates import parse_date
 from archive.errors import InputError
 from archive.model import Article, Problem
 
-FORMATS = ("auto", "txt", "csv", "jsonl")
 _EXTENSIONS = {".txt": "txt", ".text": "txt", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _ALIASES = {
     "id": ("id", "guid", "uuid", "article_id"),

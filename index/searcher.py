@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 import time
@@ -19,7 +20,7 @@ from whoosh.index import FileIndex
 from whoosh.qparser import MultifieldParser
 from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Searcher
+from whoosh.searching import ResultsPage, Searcher
 
 from index.highlight import lead, snippet
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
@@ -55,6 +56,10 @@ MAX_CORRECTION_CHARS = 200
 CORRECTION_PREFIX = 1
 _UNDATED = 2**64 - 1  # the sort key Whoosh's date column gives a missing date
 FACET_SIZE = 10
+#: The fields a query can name, for the note about a field that does not exist.
+QUERY_FIELDS = ("title", "text", "author", "source", "category", "year", "date", "id")
+#: Values of a facet looked through for one that differs only in case from a missing value.
+CASE_SCAN = 10_000
 
 
 @dataclass
@@ -212,6 +217,13 @@ class ArchiveSearcher:
             notes.append(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")
         if not text or text == "*":
             return wq.Every(), notes
+        text, unknown = _drop_unknown_fields(text, self.parser.schema)
+        if unknown:
+            names = ", ".join(f"'{name}'" for name in unknown)
+            notes.append(
+                f"There is no searchable field {names} (fields: {', '.join(QUERY_FIELDS)}); "
+                "searched for the value in title and text instead."
+            )
         problem = _syntax_problem(text)
         if problem:
             notes.append(f"{problem}; searched for the words instead.")
@@ -247,9 +259,8 @@ class ArchiveSearcher:
         if isinstance(query, wq.Every) and sort == "relevance":
             sort = "newest"
         page = max(1, page)
-        # optimize=False: with block-quality skipping, Whoosh counts the total by running
-        # the query a second time; collecting everything once is cheaper for page totals.
-        kwargs: dict[str, Any] = {"terms": snippets, "optimize": False}
+        notes.extend(self._missing_values(query, filters or {}))
+        kwargs: dict[str, Any] = {"terms": snippets}
         if sort != "relevance":
             kwargs["sortedby"] = _date_order(newest=sort == "newest")
         if facets:
@@ -259,7 +270,10 @@ class ArchiveSearcher:
         restrict = _filter_query(filters or {}, date_from, date_to)
         if restrict is not None:
             kwargs["filter"] = restrict
-        results = self.searcher.search_page(query, page, pagelen=pagelen, **kwargs)
+        # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
+        # can no longer reach the top N, so its total undercounted and changed with the page
+        # length ('the new year': 14 with a page of 1, 20 with 10).
+        results = ResultsPage(self.searcher.search(query, limit=None, **kwargs), page, pagelen)
         hits = [self._hit(h, snippets) for h in results]
         found = Results(
             query=text,
@@ -276,6 +290,34 @@ class ArchiveSearcher:
         found.corrected = self._correction(query, text)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
+
+    def _missing_values(self, query: wq.Query, filters: dict[str, list[str]]) -> list[str]:
+        """A note for each facet value, searched or filtered on, that no article has."""
+        wanted = [
+            (leaf.fieldname, leaf.text)
+            for leaf in query.leaves()
+            if isinstance(leaf, wq.Term) and leaf.fieldname in FACET_FIELDS
+        ]
+        for name, values in filters.items():
+            wanted += [(name, v) for v in values if v and name in FACET_FIELDS]
+        reader = self.searcher.reader()
+        notes = []
+        for name, value in dict.fromkeys(wanted):
+            if (name, value) in reader:
+                continue
+            # Facet values are matched exactly, so "Sport" finds nothing where "sport" would.
+            folded = str(value).casefold()
+            near = next(
+                (
+                    v
+                    for v in itertools.islice(reader.field_terms(name), CASE_SCAN)
+                    if v.casefold() == folded
+                ),
+                None,
+            )
+            hint = f" (did you mean '{near}'?)" if near else ""
+            notes.append(f"No article has {name} '{value}'{hint}.")
+        return notes
 
     def _correction(self, query: wq.Query, text: str) -> str | None:
         if isinstance(query, wq.Every) or not text.strip():
@@ -368,6 +410,26 @@ def _date_order(newest: bool) -> sorting.FacetType:
     # An undated article is stored with the column's maximum, which a plain reversed sort
     # would put first; keep undated articles last when listing the newest.
     return sorting.TranslateFacet(lambda key: 1 if key == _UNDATED else -key, date_facet)
+
+
+# A field prefix outside quotes; a quoted phrase is matched first so its colons are left alone.
+_FIELD_PREFIX = re.compile(r'"[^"]*"|(?<![\w\\])([A-Za-z_]\w*):(?=[^\s:])')
+
+
+def _drop_unknown_fields(text: str, schema: Schema) -> tuple[str, list[str]]:
+    """Remove ``name:`` prefixes naming no searchable field; return the text and those names."""
+    unknown: list[str] = []
+
+    def drop(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None or (name in schema and schema[name].format is not None):
+            return match.group(0)
+        unknown.append(name)
+        # Blanks of the same length keep the query's character offsets, which spelling
+        # suggestions use to rewrite the text the user typed.
+        return " " * len(match.group(0))
+
+    return _FIELD_PREFIX.sub(drop, text), list(dict.fromkeys(unknown))
 
 
 def _syntax_problem(text: str) -> str | None:
