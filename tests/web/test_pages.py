@@ -316,6 +316,7 @@ def test_unknown_facet_value_gives_empty_state(client: FlaskClient) -> None:
     html = html_of(client, "/?source=Nowhere+Times")
     assert "No articles found" in html
     assert "Source: Nowhere Times" in html
+    assert "No article has source &#39;Nowhere Times&#39;." in html
 
 
 def test_date_range_filters_results(client: FlaskClient) -> None:
