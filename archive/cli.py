@@ -15,6 +15,9 @@ from typing import Any
 
 import click
 
+# Only light modules at the top: each command imports what it needs, so that search, show and
+# stats do not pay for the readers, sumy, numpy and NLTK (over a second before), and the
+# options' choices come from archive.choices rather than the modules that implement them.
 from archive.choices import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, FORMATS, SUMMARIZERS
 from archive.errors import ArchiveError
 from archive.progress import Progress
