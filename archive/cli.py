@@ -21,6 +21,8 @@ from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, SUMMARIZERS
 from index.errors import SearchIndexError
 
 DEFAULT_INDEX_DIR = "./instance/index"
+#: The default of index.limits.QueryLimits.time_limit (not imported: it loads Whoosh).
+DEFAULT_TIME_LIMIT = 0.5
 
 
 class Context:
@@ -211,17 +213,30 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIME_LIMIT,
+    show_default=True,
+    help="Seconds after which the results found so far are shown, with a note.",
+)
 @click.pass_obj
 @expected_errors
-def search(obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool) -> None:
+def search(
+    obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool, time_limit: float
+) -> None:
     """Search the archive; Whoosh syntax works (AND, OR, NOT, "phrases", field:value, wild*).
 
     Example: archive search 'title:flood AND "river wall"' --limit 5
     """
+    from index.limits import QueryLimits
     from index.searcher import ArchiveSearcher
 
+    limits = QueryLimits(time_limit=time_limit)
     with ArchiveSearcher.open(obj.index_dir) as searcher:
-        results = searcher.search(query, page=page, pagelen=limit, sort=sort, facets=as_json)
+        results = searcher.search(
+            query, page=page, pagelen=limit, sort=sort, facets=as_json, limits=limits
+        )
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return

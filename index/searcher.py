@@ -12,16 +12,17 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, sorting
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
 from whoosh.qparser import MultifieldParser
 from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Searcher
+from whoosh.searching import ResultsPage, Searcher
 
 from index.highlight import lead, snippet
+from index.limits import DEFAULT_LIMITS, DeadlineCollector, QueryLimits, bound_query
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
 from index.store import (
     folder_identity,
@@ -87,6 +88,8 @@ class Results:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     corrected: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: True when the time limit stopped the search: total and hits cover what was found.
+    partial: bool = False
 
     @property
     def pages(self) -> int:
@@ -237,10 +240,12 @@ class ArchiveSearcher:
         date_to: date | None = None,
         facets: bool = True,
         snippets: bool = True,
+        limits: QueryLimits = DEFAULT_LIMITS,
     ) -> Results:
-        """Run a query and return one page of results."""
+        """Run a query and return one page of results; raises QueryTooExpensive past ``limits``."""
         started = time.perf_counter()
         query, notes = self.parse(text)
+        query = bound_query(query, self.searcher.reader(), limits)
         if sort not in SORTS:
             notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
             sort = "relevance"
@@ -249,17 +254,33 @@ class ArchiveSearcher:
         page = max(1, page)
         # optimize=False: with block-quality skipping, Whoosh counts the total by running
         # the query a second time; collecting everything once is cheaper for page totals.
-        kwargs: dict[str, Any] = {"terms": snippets, "optimize": False}
-        if sort != "relevance":
-            kwargs["sortedby"] = _date_order(newest=sort == "newest")
+        collector = self.searcher.collector(
+            limit=page * pagelen,
+            sortedby=_date_order(newest=sort == "newest") if sort != "relevance" else None,
+            optimize=False,
+        )
+        # The deadline wraps the innermost collector so facets, terms and filters all see
+        # the same documents when it stops the search (the order Searcher.collector uses).
+        deadline = DeadlineCollector(collector, started + limits.time_limit)
+        collector = deadline
         if facets:
-            kwargs["groupedby"] = {
+            groups = {
                 name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS
             }
+            collector = collectors.FacetCollector(collector, groups)
+        if snippets:
+            collector = collectors.TermsCollector(collector)
         restrict = _filter_query(filters or {}, date_from, date_to)
         if restrict is not None:
-            kwargs["filter"] = restrict
-        results = self.searcher.search_page(query, page, pagelen=pagelen, **kwargs)
+            collector = collectors.FilterCollector(collector, restrict, None)
+        try:
+            self.searcher.search_with_collector(query, collector)
+        except collectors.TimeLimit:
+            notes.append(
+                f"The search took longer than {limits.time_limit:g} s and was stopped: "
+                "these are the best of the articles found until then."
+            )
+        results = ResultsPage(collector.results(), page, pagelen)
         hits = [self._hit(h, snippets) for h in results]
         found = Results(
             query=text,
@@ -270,6 +291,7 @@ class ArchiveSearcher:
             took_ms=0.0,
             sort=sort,
             notes=notes,
+            partial=deadline.timed_out,
         )
         if facets:
             found.facets = {name: _top(results.results.groups(name)) for name in FACET_FIELDS}

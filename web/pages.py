@@ -5,8 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 
+from index.errors import QueryTooExpensive
+from index.limits import bound_query
 from index.schema import FACET_FIELDS
 from index.searcher import SORTS, Results
 from web.marking import article_paragraphs, mark_text, query_terms
@@ -59,7 +70,8 @@ def search() -> str:
     """The search page; an empty query lists the newest articles."""
     params = parse_search_args(request.args)
     searcher = get_searcher()
-    results = searcher.search(params.q, **params.search_kwargs())
+    limits = current_app.config["QUERY_LIMITS"]
+    results = searcher.search(params.q, limits=limits, **params.search_kwargs())
     notes = [*params.errors, *results.notes]
     page = max(results.page, 1)
     if params.page > page and results.total:
@@ -101,8 +113,14 @@ def article(article_id: str) -> str:
     q = request.args.get("q", "").strip()
     terms: set[str] = set()
     if q:
+        reader = searcher.searcher.reader()
         query, _ = searcher.parse(q)
-        terms = query_terms(query, searcher.searcher.reader())
+        try:
+            query = bound_query(query, reader, current_app.config["QUERY_LIMITS"])
+        except QueryTooExpensive:
+            pass  # too costly to expand for marks; the article shows unmarked
+        else:
+            terms = query_terms(query, reader)
     analyzer = searcher.schema["text"].analyzer
     sentences = list(doc.get("summary_sentences") or [])
     url = doc.get("url") or ""
@@ -130,7 +148,8 @@ MAX_SHOWN_CHARS = 500_000
 @bp.get("/opensearch.xml")
 def opensearch() -> Response:
     """The OpenSearch description, so browsers can add the archive as a search engine."""
-    body = render_template("pages/opensearch.xml")
+    base = current_app.config["BASE_URL"].rstrip("/")
+    body = render_template("pages/opensearch.xml", base=base)
     response = make_response(body)
     response.mimetype = "application/opensearchdescription+xml"
     return response
