@@ -23,3 +23,7 @@ class UnsafeLock(IndexUnwritable):
 
 class QueryTooExpensive(SearchIndexError):
     """A query would expand to too many terms; the message says how to narrow it."""
+
+
+class SearchBusy(SearchIndexError):
+    """Another costly search is running; this one was refused rather than queued."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +15,7 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from index.errors import QueryTooExpensive
+from index.errors import QueryTooExpensive, SearchBusy
 
 _WILDCARDS = "*?"
 
@@ -27,32 +30,69 @@ class QueryLimits:
     min_prefix: int = 2
     #: Seconds of matching after which the results found so far are returned.
     time_limit: float = 0.5
+    #: A query reading more postings than this many per article is costly: costly
+    #: searches take turns, so they cannot starve everyday ones of the CPU.
+    costly_postings: float = 3.0
 
 
 DEFAULT_LIMITS = QueryLimits()
+#: One costly search at a time per process (a server's threads share one interpreter).
+_COSTLY_TURN = threading.Lock()
 
 
-def bound_query(query: wq.Query, reader: IndexReader, limits: QueryLimits) -> wq.Query:
-    """The query with its expansions checked; raises QueryTooExpensive past the limits."""
+def bound_query(query: wq.Query, reader: IndexReader, limits: QueryLimits) -> tuple[wq.Query, bool]:
+    """The query with its expansions checked, and whether it is costly.
+
+    Raises QueryTooExpensive when it expands past the limits.
+    """
     budget = [limits.max_terms]
+    postings = 0
 
     def visit(node: wq.Query) -> wq.Query:
+        nonlocal postings
         if isinstance(node, wq.Every):
             # Every("text") reads every posting of the field; every article has a text.
             return wq.Every()
         if isinstance(node, wq.MultiTerm):
-            _check_expansion(node, reader, limits, budget)
+            words = _expansion(node, reader, limits, budget)
+            postings += sum(reader.doc_frequency(node.field(), w) for w in words)
             return node
+        if isinstance(node, wq.Term):
+            postings += reader.doc_frequency(node.fieldname, node.text)
+        elif isinstance(node, wq.Phrase):
+            postings += sum(reader.doc_frequency(node.fieldname, w) for w in node.words)
         if node.is_leaf():
             return node
         return node.apply(visit)
 
-    return visit(query)
+    bounded = visit(query)
+    return bounded, postings > limits.costly_postings * max(1, reader.doc_count())
 
 
-def _check_expansion(
+@contextmanager
+def costly_turn(costly: bool) -> Iterator[None]:
+    """Run a costly search only while no other runs; raises SearchBusy rather than wait.
+
+    Waiting would hold one of the server's threads per queued request, and a few clients
+    sending costly queries would then keep everyday searches waiting for a thread.
+    """
+    if not costly:
+        yield
+        return
+    if not _COSTLY_TURN.acquire(blocking=False):
+        raise SearchBusy(
+            "Another costly search is running; try again in a moment or make the query "
+            "more specific."
+        )
+    try:
+        yield
+    finally:
+        _COSTLY_TURN.release()
+
+
+def _expansion(
     node: wq.MultiTerm, reader: IndexReader, limits: QueryLimits, budget: list[int]
-) -> None:
+) -> list[Any]:
     shown = _describe(node)
     if isinstance(node, wq.PatternQuery):
         literal = len(node.text) if isinstance(node, wq.Prefix) else _literal_prefix(node.text)
@@ -62,13 +102,14 @@ def _check_expansion(
                 "its first * or ?."
             )
     # Counting stops one past the budget, so the check costs no more than the search may.
-    found = sum(1 for _ in itertools.islice(node._btexts(reader), budget[0] + 1))
-    budget[0] -= found
+    words = list(itertools.islice(node._btexts(reader), budget[0] + 1))
+    budget[0] -= len(words)
     if budget[0] < 0:
         raise QueryTooExpensive(
             f"The query matches more than {limits.max_terms:,} different words "
             f"(too many from {shown}); make the wildcards or ranges more specific."
         )
+    return words
 
 
 def _literal_prefix(pattern: str) -> int:

@@ -22,7 +22,13 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import ResultsPage, Searcher
 
 from index.highlight import lead, snippet
-from index.limits import DEFAULT_LIMITS, DeadlineCollector, QueryLimits, bound_query
+from index.limits import (
+    DEFAULT_LIMITS,
+    DeadlineCollector,
+    QueryLimits,
+    bound_query,
+    costly_turn,
+)
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
 from index.store import (
     folder_identity,
@@ -242,10 +248,14 @@ class ArchiveSearcher:
         snippets: bool = True,
         limits: QueryLimits = DEFAULT_LIMITS,
     ) -> Results:
-        """Run a query and return one page of results; raises QueryTooExpensive past ``limits``."""
+        """Run a query and return one page of results.
+
+        Raises QueryTooExpensive past ``limits``, and SearchBusy for a costly query while
+        another costly search runs in this process.
+        """
         started = time.perf_counter()
         query, notes = self.parse(text)
-        query = bound_query(query, self.searcher.reader(), limits)
+        query, costly = bound_query(query, self.searcher.reader(), limits)
         if sort not in SORTS:
             notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
             sort = "relevance"
@@ -274,7 +284,8 @@ class ArchiveSearcher:
         if restrict is not None:
             collector = collectors.FilterCollector(collector, restrict, None)
         try:
-            self.searcher.search_with_collector(query, collector)
+            with costly_turn(costly):
+                self.searcher.search_with_collector(query, collector)
         except collectors.TimeLimit:
             notes.append(
                 f"The search took longer than {limits.time_limit:g} s and was stopped: "

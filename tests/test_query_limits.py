@@ -11,14 +11,16 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from archive.cli import DEFAULT_TIME_LIMIT, cli
-from index.errors import QueryTooExpensive
-from index.limits import DEFAULT_LIMITS, QueryLimits
+from index.errors import QueryTooExpensive, SearchBusy
+from index.limits import DEFAULT_LIMITS, QueryLimits, bound_query, costly_turn
 from index.searcher import ArchiveSearcher
 from web import create_app
 
 #: Matches many sample articles, in several segments' worth of documents.
 BROAD = "river OR harbour OR council OR flood"
 STOPPED = QueryLimits(time_limit=0)
+#: Every query reading any posting counts as costly.
+ALL_COSTLY = QueryLimits(costly_postings=0)
 
 #: Query shapes that expanded to every word of the index, each refused with a reason.
 REFUSED = {
@@ -108,6 +110,25 @@ def test_a_single_match_is_never_partial(searcher: ArchiveSearcher) -> None:
     assert results.total == 1 and not results.partial
 
 
+def test_costly_searches_take_turns(searcher: ArchiveSearcher) -> None:
+    with costly_turn(True):  # another costly search is running
+        with pytest.raises(SearchBusy, match="try again in a moment"):
+            searcher.search(BROAD, limits=ALL_COSTLY)
+        # Everyday searches do not wait for it.
+        assert searcher.search(BROAD).total > 1
+        assert searcher.search("", limits=ALL_COSTLY).total == searcher.doc_count
+    assert searcher.search(BROAD, limits=ALL_COSTLY).total > 1
+
+
+def test_broad_queries_are_costly_and_plain_ones_are_not(searcher: ArchiveSearcher) -> None:
+    reader = searcher.searcher.reader()
+    common = [text.decode() for _, text in reader.most_frequent_terms("text", 40)]
+    long_or = " OR ".join(common)
+    assert bound_query(searcher.parse(long_or)[0], reader, DEFAULT_LIMITS)[1]
+    assert not bound_query(searcher.parse("harbour")[0], reader, DEFAULT_LIMITS)[1]
+    assert not bound_query(searcher.parse("")[0], reader, DEFAULT_LIMITS)[1]
+
+
 def test_cli_refuses_with_a_message(sample_index: Path) -> None:
     result = CliRunner().invoke(cli, ["--index-dir", str(sample_index), "search", "?*"])
     assert result.exit_code == 1
@@ -166,3 +187,13 @@ def test_web_time_limit_marks_results_partial(sample_index: Path) -> None:
     assert "The search took longer than 0 s and was stopped" in html
     full = web_client(sample_index).get("/api/search", query_string={"q": BROAD}).get_json()
     assert full["partial"] is False and full["total"] > 1
+
+
+def test_web_busy_costly_search_is_503_with_retry_after(sample_index: Path) -> None:
+    client = web_client(sample_index, ALL_COSTLY)
+    with costly_turn(True):
+        api = client.get("/api/search", query_string={"q": BROAD})
+        assert api.status_code == 503 and api.headers["Retry-After"] == "1"
+        assert "try again in a moment" in api.get_json()["error"]["message"]
+        assert client.get("/").status_code == 200
+    assert client.get("/api/search", query_string={"q": BROAD}).status_code == 200

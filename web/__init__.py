@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
-from index.errors import IndexNotFound, QueryTooExpensive, SearchIndexError
+from index.errors import IndexNotFound, QueryTooExpensive, SearchBusy, SearchIndexError
 from index.limits import DEFAULT_LIMITS
 from web import api, pages, searcher
 
@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(IndexNotFound, _index_missing)
     app.register_error_handler(QueryTooExpensive, _query_refused)
+    app.register_error_handler(SearchBusy, _busy)
     app.register_error_handler(SearchIndexError, _index_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -94,6 +95,12 @@ def _index_missing(exc: IndexNotFound) -> Any:
 
 def _query_refused(exc: QueryTooExpensive) -> Any:
     return error_response(400, str(exc))
+
+
+def _busy(exc: SearchBusy) -> Response:
+    response = make_response(error_response(503, str(exc)))
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 def _index_error(exc: SearchIndexError) -> Any:

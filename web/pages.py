@@ -116,7 +116,7 @@ def article(article_id: str) -> str:
         reader = searcher.searcher.reader()
         query, _ = searcher.parse(q)
         try:
-            query = bound_query(query, reader, current_app.config["QUERY_LIMITS"])
+            query, _ = bound_query(query, reader, current_app.config["QUERY_LIMITS"])
         except QueryTooExpensive:
             pass  # too costly to expand for marks; the article shows unmarked
         else:
