@@ -25,7 +25,7 @@ class QueryLimits:
     """How much work one search may do before it is refused or cut short."""
 
     #: Words that wildcards, prefixes and ranges may expand to, summed over the query.
-    max_terms: int = 1000
+    max_terms: int = 300
     #: Letters a wildcard needs before its first * or ?: a leading wildcard scans every word.
     min_prefix: int = 2
     #: Seconds of matching after which the results found so far are returned.

@@ -28,9 +28,9 @@ REFUSED = {
     "?*": "at least 2 letters before its first * or ?",
     "title:*ood": "at least 2 letters before its first * or ?",
     "a*": "at least 2 letters before its first * or ?",
-    "[a TO]": "more than 1,000 different words",
-    "text:[a TO z]": "more than 1,000 different words",
-    "[TO zzz]": "more than 1,000 different words",
+    "[a TO]": f"more than {DEFAULT_LIMITS.max_terms:,} different words",
+    "text:[a TO z]": f"more than {DEFAULT_LIMITS.max_terms:,} different words",
+    "[TO zzz]": f"more than {DEFAULT_LIMITS.max_terms:,} different words",
 }
 #: Expensive-looking shapes the limits let through.
 ALLOWED = [
