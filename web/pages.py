@@ -19,7 +19,7 @@ from flask import (
 from index.errors import QueryTooExpensive
 from index.limits import bound_query
 from index.schema import FACET_FIELDS
-from index.searcher import SORTS, Results
+from index.searcher import PAGE_SIZE, SORTS, Results
 from web.marking import article_paragraphs, mark_text, query_terms
 from web.params import MAX_PAGE, SearchParams, parse_search_args
 from web.searcher import get_searcher
@@ -71,7 +71,20 @@ def search() -> str:
     params = parse_search_args(request.args)
     searcher = get_searcher()
     limits = current_app.config["QUERY_LIMITS"]
-    results = searcher.search(params.q, limits=limits, **params.search_kwargs())
+    try:
+        results = searcher.search(params.q, limits=limits, **params.search_kwargs())
+    except QueryTooExpensive as exc:
+        # The page still answers, with the query in its box to be narrowed.
+        results = Results(
+            query=params.q,
+            total=0,
+            page=1,
+            pagelen=PAGE_SIZE,
+            hits=[],
+            took_ms=0.0,
+            sort=params.sort,
+            notes=[str(exc)],
+        )
     notes = [*params.errors, *results.notes]
     page = max(results.page, 1)
     if params.page > page and results.total:
