@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import random
 import re
@@ -31,6 +32,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import _corpus  # noqa: E402
+from index.searcher import ArchiveSearcher  # noqa: E402
 from index.store import index_exists  # noqa: E402
 
 ARCHIVE = pathlib.Path(sys.executable).parent / "archive"
@@ -166,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         build_index(args.corpus, index_dir, args.size)
     shapes = hostile_queries(args.corpus)
+    print(f"load average before the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -184,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.2)
-        docs = fetch(search_url(base, ""))[2]["total"]
+        with ArchiveSearcher.open(index_dir) as searcher:
+            docs = searcher.doc_count
         plain_latencies(base, 10)  # warm the readers and the OS cache
 
         print(f"\n{docs} articles; each hostile shape sent {args.rounds} times, one at a time")
