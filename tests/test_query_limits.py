@@ -198,3 +198,9 @@ def test_web_busy_costly_search_is_503_with_retry_after(sample_index: Path) -> N
         assert "try again in a moment" in api.get_json()["error"]["message"]
         assert client.get("/").status_code == 200
     assert client.get("/api/search", query_string={"q": BROAD}).status_code == 200
+
+
+def test_web_deep_page_of_a_stopped_search_is_not_an_error(sample_index: Path) -> None:
+    client = web_client(sample_index, STOPPED)
+    response = client.get("/api/search", query_string={"q": BROAD, "page": 2})
+    assert response.status_code == 200 and response.get_json()["partial"] is True

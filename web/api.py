@@ -19,7 +19,9 @@ def search() -> Response:
         abort(400, description=" ".join(params.errors))
     limits = current_app.config["QUERY_LIMITS"]
     results = get_searcher().search(params.q, limits=limits, **params.search_kwargs())
-    if params.page > 1 and (params.page > MAX_PAGE or results.page < params.page):
+    # A search stopped by its time limit may not have reached the page: not an error.
+    short = results.page < params.page and not results.partial
+    if params.page > 1 and (params.page > MAX_PAGE or short):
         abort(400, description=f"Page {params.page} is past the last page ({results.pages}).")
     return jsonify(results.to_dict())
 
