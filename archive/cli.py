@@ -26,6 +26,8 @@ from index.errors import SearchIndexError
 DEFAULT_INDEX_DIR = "./instance/index"
 #: Seconds between progress lines when a run prints lines rather than a bar.
 PROGRESS_EVERY = 30.0
+#: The default of index.limits.QueryLimits.time_limit (not imported: it loads Whoosh).
+DEFAULT_TIME_LIMIT = 0.5
 
 
 class Context:
@@ -246,17 +248,30 @@ def _progress(total: int, every: float | None) -> Iterator[Callable[[int], None]
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIME_LIMIT,
+    show_default=True,
+    help="Seconds after which the results found so far are shown, with a note.",
+)
 @click.pass_obj
 @expected_errors
-def search(obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool) -> None:
+def search(
+    obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool, time_limit: float
+) -> None:
     """Search the archive; Whoosh syntax works (AND, OR, NOT, "phrases", field:value, wild*).
 
     Example: archive search 'title:flood AND "river wall"' --limit 5
     """
+    from index.limits import QueryLimits
     from index.searcher import ArchiveSearcher
 
+    limits = QueryLimits(time_limit=time_limit)
     with ArchiveSearcher.open(obj.index_dir) as searcher:
-        results = searcher.search(query, page=page, pagelen=limit, sort=sort, facets=as_json)
+        results = searcher.search(
+            query, page=page, pagelen=limit, sort=sort, facets=as_json, limits=limits
+        )
     if results.page < page:  # Whoosh shows the last page instead; the API answers 400
         raise click.ClickException(
             f"page {page} is past the last page ({_count(results.total, 'result')}, "

@@ -19,3 +19,11 @@ class IndexUnwritable(SearchIndexError):
 
 class UnsafeLock(IndexUnwritable):
     """The run lock's path is not a plain file the archive can safely write."""
+
+
+class QueryTooExpensive(SearchIndexError):
+    """A query would expand to too many terms; the message says how to narrow it."""
+
+
+class SearchBusy(SearchIndexError):
+    """Another costly search is running; this one was refused rather than queued."""

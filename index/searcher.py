@@ -13,8 +13,8 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, sorting
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
 from whoosh.qparser import MultifieldParser
@@ -23,6 +23,13 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import ResultsPage, Searcher
 
 from index.highlight import lead, snippet
+from index.limits import (
+    DEFAULT_LIMITS,
+    DeadlineCollector,
+    QueryLimits,
+    bound_query,
+    costly_turn,
+)
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
 from index.store import (
     folder_identity,
@@ -92,6 +99,8 @@ class Results:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     corrected: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: True when the time limit stopped the search: total and hits cover what was found.
+    partial: bool = False
 
     @property
     def pages(self) -> int:
@@ -249,10 +258,16 @@ class ArchiveSearcher:
         date_to: date | None = None,
         facets: bool = True,
         snippets: bool = True,
+        limits: QueryLimits = DEFAULT_LIMITS,
     ) -> Results:
-        """Run a query and return one page of results."""
+        """Run a query and return one page of results.
+
+        Raises QueryTooExpensive past ``limits``, and SearchBusy for a costly query while
+        another costly search runs in this process.
+        """
         started = time.perf_counter()
         query, notes = self.parse(text)
+        query, costly = bound_query(query, self.searcher.reader(), limits)
         if sort not in SORTS:
             notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
             sort = "relevance"
@@ -260,20 +275,36 @@ class ArchiveSearcher:
             sort = "newest"
         page = max(1, page)
         notes.extend(self._missing_values(query, filters or {}))
-        kwargs: dict[str, Any] = {"terms": snippets}
-        if sort != "relevance":
-            kwargs["sortedby"] = _date_order(newest=sort == "newest")
+        # optimize=False: with block-quality skipping, Whoosh counts the total by running
+        # the query a second time; collecting everything once is cheaper for page totals.
+        collector = self.searcher.collector(
+            limit=page * pagelen,
+            sortedby=_date_order(newest=sort == "newest") if sort != "relevance" else None,
+            optimize=False,
+        )
+        # The deadline wraps the innermost collector so facets, terms and filters all see
+        # the same documents when it stops the search (the order Searcher.collector uses).
+        deadline = DeadlineCollector(collector, started + limits.time_limit)
+        collector = deadline
         if facets:
-            kwargs["groupedby"] = {
+            groups = {
                 name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS
             }
+            collector = collectors.FacetCollector(collector, groups)
+        if snippets:
+            collector = collectors.TermsCollector(collector)
         restrict = _filter_query(filters or {}, date_from, date_to)
         if restrict is not None:
-            kwargs["filter"] = restrict
-        # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
-        # can no longer reach the top N, so its total undercounted and changed with the page
-        # length ('the new year': 14 with a page of 1, 20 with 10).
-        results = ResultsPage(self.searcher.search(query, limit=None, **kwargs), page, pagelen)
+            collector = collectors.FilterCollector(collector, restrict, None)
+        try:
+            with costly_turn(costly):
+                self.searcher.search_with_collector(query, collector)
+        except collectors.TimeLimit:
+            notes.append(
+                f"The search took longer than {limits.time_limit:g} s and was stopped: "
+                "these are the best of the articles found until then."
+            )
+        results = ResultsPage(collector.results(), page, pagelen)
         hits = [self._hit(h, snippets) for h in results]
         found = Results(
             query=text,
@@ -284,6 +315,7 @@ class ArchiveSearcher:
             took_ms=0.0,
             sort=sort,
             notes=notes,
+            partial=deadline.timed_out,
         )
         if facets:
             found.facets = {name: _top(results.results.groups(name)) for name in FACET_FIELDS}

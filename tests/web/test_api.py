@@ -21,6 +21,7 @@ RESULT_KEYS = {
     "facets",
     "corrected",
     "notes",
+    "partial",
     "pages",
 }
 HIT_KEYS = {
