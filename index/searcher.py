@@ -275,10 +275,11 @@ class ArchiveSearcher:
             sort = "newest"
         page = max(1, page)
         notes.extend(self._missing_values(query, filters or {}))
-        # optimize=False: with block-quality skipping, Whoosh counts the total by running
-        # the query a second time; collecting everything once is cheaper for page totals.
+        # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
+        # can no longer reach the top N, so its total undercounted and changed with the page
+        # length ('the new year': 14 with a page of 1, 20 with 10).
         collector = self.searcher.collector(
-            limit=page * pagelen,
+            limit=None,
             sortedby=_date_order(newest=sort == "newest") if sort != "relevance" else None,
             optimize=False,
         )

@@ -141,7 +141,7 @@ def test_cli_time_limit_prints_a_note(sample_index: Path) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "note: The search took longer than 0 s and was stopped" in result.stderr
-    assert result.stdout.startswith("1 results")
+    assert result.stdout.startswith("1 result (")
     data = CliRunner().invoke(cli, [*args, "--json"]).stdout
     assert '"partial": true' in data
 
