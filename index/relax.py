@@ -6,6 +6,8 @@ import re
 
 from whoosh import query as wq
 
+from index.schema import SEARCH_FIELDS
+
 #: Coordination: a relaxed match's score is scaled by how many of the words it has, so an
 #: article with most of the words beats one with only the rarest (Cranfield MAP 0.307 with
 #: 0.9 against 0.29 without, see bench/relevance.py).
@@ -35,7 +37,12 @@ def relax(strict: wq.Query, text: str) -> tuple[wq.Query, list[str]] | None:
     compounds = iter(re.findall(r"[^\s\-]+(?:-[^\s\-]+)+", text))
     for part in parts:
         word = _source_word(part, text)
-        if _has_phrase(part) or (word is not None and word.startswith("+")):
+        if (
+            _has_phrase(part)
+            or (word is not None and word.startswith("+"))
+            # A facet value (source:, category:, ...) selects articles: it stays required.
+            or any(getattr(leaf, "fieldname", None) not in SEARCH_FIELDS for leaf in part.leaves())
+        ):
             required.append(part)
         elif word is None:
             pieces = _pieces(part)

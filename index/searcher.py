@@ -282,10 +282,11 @@ class ArchiveSearcher:
         restrict = _filter_query(filters or {}, date_from, date_to)
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
-            # optimize=False: with block-quality skipping, Whoosh counts the total by running
-            # the query a second time; collecting everything once is cheaper for page totals.
+            # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
+            # can no longer reach the top N, so its total undercounted and changed with the
+            # page length ('the new year': 14 with a page of 1, 20 with 10).
             collector = self.searcher.collector(
-                limit=page * pagelen,
+                limit=None,
                 sortedby=_date_order(newest=sort == "newest") if sort != "relevance" else None,
                 optimize=False,
             )

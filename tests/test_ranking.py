@@ -56,7 +56,14 @@ def test_all_words_found_is_not_relaxed(searcher: ArchiveSearcher) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ['"sewage zebra"', "sewage AND zebra", "sewage AND river AND zebra", "+zebra sewage"]
+    "query",
+    [
+        '"sewage zebra"',
+        "sewage source:Nowhere",
+        "sewage AND zebra",
+        "sewage AND river AND zebra",
+        "+zebra sewage",
+    ],
 )
 def test_explicit_syntax_stays_strict(searcher: ArchiveSearcher, query: str) -> None:
     results = searcher.search(query)
