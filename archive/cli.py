@@ -387,11 +387,13 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
     """
     from archive.clean import clean_text
     from archive.indexer import collection_segmenter
+    from archive.summarize import split_heading
     from archive.summarize import summarize as run_summary
 
-    text = clean_text(file.read())
+    title, text = split_heading(clean_text(file.read()))
     summary = run_summary(
         text,
+        title=title,
         summarizer=summarizer,
         sentences=sentences,
         segmenter=collection_segmenter(obj.index_dir),

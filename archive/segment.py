@@ -14,7 +14,7 @@ from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTr
 from archive.clean import clean_text
 from archive.model import Article
 from archive.readers import read_paths
-from archive.restore import BoundaryModel, train_boundary_model, words_of
+from archive.restore import BoundaryModel, strip_punctuation, train_boundary_model
 
 SAMPLE_DIR = pathlib.Path(__file__).parent / "data" / "sample"
 
@@ -78,7 +78,7 @@ def strip_leading_residue(text: str) -> tuple[str, bool]:
 def _finish(words: list[str]) -> str:
     s = " ".join(words)
     s = s[:1].upper() + s[1:]
-    return s + "."
+    return s if s.endswith((".", "!", "?")) else s + "."
 
 
 class Segmenter:
@@ -115,13 +115,34 @@ class Segmenter:
         return out
 
     def restore(self, text: str) -> list[str]:
-        """Sentences of an unpunctuated text, each capitalised and full-stopped."""
+        """Sentences of an unpunctuated text, each capitalised and full-stopped.
+
+        Only boundaries, a first capital and a final full stop are added: every character
+        of the text is kept ("A&E" stays "A&E"), since the model sees words without marks.
+        """
         out = []
         # Blank lines survive punctuation loss and are reliable boundaries.
         for para in re.split(r"\n\s*\n", text):
-            words = words_of(para)
-            for sent in self.model.split(words):
-                out.append(_finish(sent))
+            tokens: list[str] = []
+            words: list[str] = []
+            for token in para.split():
+                word = strip_punctuation(token)
+                if word or not tokens:
+                    tokens.append(token)
+                    words.append(word)
+                else:  # a lone mark ("-", "&") stays with the word before it
+                    tokens[-1] += " " + token
+            if words and not words[0]:  # the paragraph opened with lone marks
+                if len(tokens) == 1:
+                    continue
+                lead = tokens.pop(0)
+                tokens[0] = f"{lead} {tokens[0]}"
+                words.pop(0)
+            start = 0
+            for end in [*self.model.boundaries(words), len(words) - 1]:
+                if end >= start:
+                    out.append(_finish(tokens[start : end + 1]))
+                start = end + 1
         return out
 
     def segment(self, text: str) -> Segmentation:
