@@ -318,7 +318,9 @@ def show(obj: Context, doc_id: str, as_json: bool) -> None:
     for name in ("id", "author", "date", "source", "category", "url"):
         if record[name]:
             click.echo(f"{name}: {record[name]}")
-    click.echo(f"\nSummary ({record['segmented'] or 'none'}): {record['summary']}")
+    # How the sentences were found is a detail for the curious, not part of the summary.
+    click.echo(f"sentences: {record['segmented'] or 'none'}")
+    click.echo(f"\nSummary: {record['summary']}")
     if record["summary_note"]:
         click.echo(f"note: {record['summary_note']}")
     click.echo(f"\n{record['text']}")

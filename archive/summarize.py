@@ -8,6 +8,7 @@ import math
 import pathlib
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -233,26 +234,35 @@ def sentence_probabilities(features: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
-def select_sentences(values: np.ndarray, sentences: list[str], count: int) -> list[int]:
-    """The count best sentences by value, in document order, not opening on a dependent one."""
+def select_sentences(
+    values: np.ndarray, sentences: list[str], count: int, doubtful: Collection[int] = ()
+) -> list[int]:
+    """The count best sentences by value, in document order, not opening on a dependent one.
+
+    doubtful: sentences that may start mid-clause (restored text); they do not open either.
+    """
     order = [int(i) for i in np.argsort(-values, kind="stable")]
     chosen = set(order[:count])
     spare = order[count:]
     while chosen and spare:
         first = min(chosen)
-        if first == 0 or not (is_dependent(sentences[first]) or has_open_quote(sentences[first])):
+        text = sentences[first]
+        if first == 0 or not (is_dependent(text) or has_open_quote(text) or first in doubtful):
             break
         chosen.discard(first)
         chosen.add(spare.pop(0))
     return sorted(chosen)
 
 
-def _learned(sentences: list[str], count: int, title: str) -> list[int]:
+def _learned(
+    sentences: list[str], count: int, title: str, doubtful: Collection[int] = ()
+) -> list[int]:
     """Indices picked by the learned scorer, weighing each sentence by its expected words."""
     features = sentence_features(sentences, title)
     lengths = np.expm1(features[:, FEATURES.index("log_length")])
     # References are long, so at a few sentences recall rules F1: expected words in common.
-    return select_sentences(sentence_probabilities(features) * lengths, sentences, count)
+    values = sentence_probabilities(features) * lengths
+    return select_sentences(values, sentences, count, doubtful)
 
 
 def _candidates(sentences: list[str], title: str = "") -> tuple[list[int], str | None]:
@@ -336,7 +346,8 @@ def summarize(
         chosen = cands
     elif summarizer == "learned":
         try:
-            chosen = [cands[i] for i in _learned(cands, count, title)]
+            doubtful = [j for j, i in enumerate(idx) if i in result.doubtful]
+            chosen = [cands[i] for i in _learned(cands, count, title, doubtful)]
         except (ValueError, ArithmeticError, LinAlgError) as exc:
             notes.append(f"{summarizer} failed ({type(exc).__name__}); lead sentences used")
             chosen = cands[:count]
