@@ -367,7 +367,9 @@ def show(obj: Context, doc_id: str, as_json: bool) -> None:
     for name in ("id", "author", "date", "source", "category", "url"):
         if record[name]:
             click.echo(f"{name}: {printable(record[name])}")
-    click.echo(f"\nSummary ({record['segmented'] or 'none'}): {printable(record['summary'])}")
+    # How the sentences were found is a detail for the curious, not part of the summary.
+    click.echo(f"sentences: {record['segmented'] or 'none'}")
+    click.echo(f"\nSummary: {printable(record['summary'])}")
     if record["summary_note"]:
         click.echo(f"note: {printable(record['summary_note'])}")
     click.echo(f"\n{printable(record['text'], lines=True)}")
@@ -436,11 +438,13 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
     """
     from archive.clean import clean_text
     from archive.indexer import collection_segmenter
+    from archive.summarize import split_heading
     from archive.summarize import summarize as run_summary
 
-    text = clean_text(file.read())
+    title, text = split_heading(clean_text(file.read()))
     summary = run_summary(
         text,
+        title=title,
         summarizer=summarizer,
         sentences=sentences,
         segmenter=collection_segmenter(obj.index_dir),
