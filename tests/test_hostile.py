@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from archive.indexer import Report, Settings, index_paths
+from app.indexer import Report, Settings, index_paths
 from index.searcher import ArchiveSearcher
 from web import create_app
 

@@ -18,7 +18,7 @@ from archive.model import Article, Problem
 from archive.readers import check_paths, count_records, find_files, read_paths
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
-from archive.workers import make_pool
+from app.workers import make_pool
 from index.errors import IndexUnwritable
 from index.store import RunLock, index_exists, open_index, open_or_create_index
 from index.writer import BatchWriter, Known, ids_under, known_documents

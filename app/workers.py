@@ -55,7 +55,7 @@ def make_pool(
 ) -> Iterator[MapFn]:
     """Yield a map function that runs work where the settings say."""
     if settings.scheduler:
-        from archive.cluster import dask_pool  # Dask is imported only when asked for
+        from app.cluster import dask_pool  # Dask is imported only when asked for
 
         with dask_pool(settings.scheduler, initializer, initargs) as pool:
             yield pool

@@ -114,7 +114,7 @@ def index(
 
     Example: archive index ./articles news.csv.gz --workers 4
     """
-    from archive.indexer import Settings, count_input, index_paths
+    from app.indexer import Settings, count_input, index_paths
 
     settings = Settings(
         fmt=fmt,
@@ -255,7 +255,7 @@ def delete(obj: Context, doc_ids: tuple[str, ...]) -> None:
 
     Example: archive delete csv-0003 jl-0007
     """
-    from archive.indexer import delete_ids
+    from app.indexer import delete_ids
 
     deleted, missing = delete_ids(obj.index_dir, list(doc_ids))
     for doc_id in missing:
@@ -308,7 +308,7 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
     Example: archive summarize article.txt --summarizer textrank --json
     """
     from archive.clean import clean_text
-    from archive.indexer import collection_segmenter
+    from app.indexer import collection_segmenter
     from archive.summarize import summarize as run_summary
 
     text = clean_text(file.read())
