@@ -43,6 +43,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/summary_quality.py --limit 400
 	$(BIN)/python bench/summary_speed.py --limit 200
 	$(BIN)/python bench/web_latency.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts

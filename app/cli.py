@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 import time
@@ -14,12 +15,19 @@ from typing import Any
 
 import click
 
+# Only light modules at the top: each command imports what it needs, so that search, show and
+# stats do not pay for the readers, sumy, numpy and NLTK (over a second before), and the
+# options' choices come from archive.choices rather than the modules that implement them.
+from archive.choices import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, FORMATS, SUMMARIZERS
 from archive.errors import ArchiveError
-from archive.readers import FORMATS
-from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, SUMMARIZERS
+from app.progress import Progress
 from index.errors import SearchIndexError
 
 DEFAULT_INDEX_DIR = "./instance/index"
+#: Seconds between progress lines when a run prints lines rather than a bar.
+PROGRESS_EVERY = 30.0
+#: The default of index.limits.QueryLimits.time_limit (not imported: it loads Whoosh).
+DEFAULT_TIME_LIMIT = 0.5
 
 
 class Context:
@@ -92,6 +100,32 @@ def cli(ctx: click.Context, index_dir: Path) -> None:
 @click.option(
     "--scheduler", metavar="ADDRESS", help="Run the per-article work on this Dask scheduler."
 )
+@click.option(
+    "--encoding",
+    callback=lambda ctx, param, value: _encoding(value),
+    help="Encoding of text that is not UTF-8 (default: cp1252, else latin-1, with a warning).",
+)
+@click.option("--dayfirst", is_flag=True, help="Read 01/02/2024 as 1 February.")
+@click.option(
+    "--include",
+    metavar="GLOB",
+    multiple=True,
+    help="Also read files matching GLOB (README*, LICENSE* and dot-files are not read).",
+)
+@click.option("--exclude", metavar="GLOB", multiple=True, help="Do not read files matching GLOB.")
+@click.option(
+    "--progress",
+    is_flag=True,
+    help="Print progress lines even on a terminal (where a bar is the default).",
+)
+@click.option(
+    "--progress-every",
+    type=click.FloatRange(min=0),
+    default=PROGRESS_EVERY,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds between progress lines (printed when the output is not a terminal).",
+)
 @click.pass_obj
 @expected_errors
 def index(
@@ -106,6 +140,12 @@ def index(
     batch_size: int,
     lock_wait: float,
     scheduler: str | None,
+    encoding: str | None,
+    dayfirst: bool,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    progress: bool,
+    progress_every: float,
 ) -> None:
     """Index articles from files and folders (.txt, .csv, .jsonl, optionally .gz).
 
@@ -125,11 +165,15 @@ def index(
         batch_size=batch_size,
         lock_wait=lock_wait,
         scheduler=scheduler,
+        encoding=encoding,
+        dayfirst=dayfirst,
+        include=include,
+        exclude=exclude,
     )
     path_list = list(paths)
-    interactive = sys.stderr.isatty()
-    total = count_input(path_list, fmt) if interactive else 0
-    with _progress(total) as advance:
+    interactive = sys.stderr.isatty() and not progress
+    total = count_input(path_list, fmt, settings.read_options())
+    with _progress(total, None if interactive else progress_every) as advance:
 
         def on_problem(problem: Any) -> None:
             click.echo(("\n" if interactive else "") + f"{problem}", err=True)
@@ -150,27 +194,52 @@ def index(
         raise click.ClickException(f"{report.skipped} record(s) skipped (--strict)")
 
 
+def _encoding(name: str | None) -> str | None:
+    """The codec's canonical name, or a usage error for an unknown one."""
+    if name is None:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {name!r}", param_hint="--encoding") from None
+
+
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar with rate and ETA on a terminal; silent otherwise."""
-    if not total:
-        yield lambda n: None
+def _progress(total: int, every: float | None) -> Iterator[Callable[[int], None]]:
+    """A bar on a terminal (``every`` None), else a line on stderr every ``every`` seconds."""
+    progress = Progress(total)
+    if every is None:
+        if not total:
+            yield progress.advance
+            return
+        # Click's own ETA extrapolates from the first article, set-up included; ours waits
+        # until the rate is measured.
+        with click.progressbar(
+            length=total,
+            label="Indexing",
+            file=sys.stderr,
+            show_eta=False,
+            show_pos=True,
+            item_show_func=lambda _item: progress.speed(),
+        ) as bar:
+
+            def advance_bar(n: int) -> None:
+                progress.advance(n)
+                bar.update(n)
+
+            yield advance_bar
         return
-    started = time.monotonic()
+    last = time.monotonic()
 
-    def rate(_item: object) -> str:
-        elapsed = time.monotonic() - started
-        return f"{bar.pos / elapsed:.0f} articles/s" if elapsed > 0.5 else ""
+    def advance_lines(n: int) -> None:
+        nonlocal last
+        progress.advance(n)
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            click.echo(f"indexing: {progress.line()}", err=True)
 
-    with click.progressbar(
-        length=total,
-        label="Indexing",
-        file=sys.stderr,
-        show_eta=True,
-        show_pos=True,
-        item_show_func=rate,
-    ) as bar:
-        yield bar.update
+    yield advance_lines
 
 
 @cli.command()
@@ -179,17 +248,35 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_TIME_LIMIT,
+    show_default=True,
+    help="Seconds after which the results found so far are shown, with a note.",
+)
 @click.pass_obj
 @expected_errors
-def search(obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool) -> None:
+def search(
+    obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool, time_limit: float
+) -> None:
     """Search the archive; Whoosh syntax works (AND, OR, NOT, "phrases", field:value, wild*).
 
     Example: archive search 'title:flood AND "river wall"' --limit 5
     """
+    from index.limits import QueryLimits
     from index.searcher import ArchiveSearcher
 
+    limits = QueryLimits(time_limit=time_limit)
     with ArchiveSearcher.open(obj.index_dir) as searcher:
-        results = searcher.search(query, page=page, pagelen=limit, sort=sort, facets=as_json)
+        results = searcher.search(
+            query, page=page, pagelen=limit, sort=sort, facets=as_json, limits=limits
+        )
+    if results.page < page:  # Whoosh shows the last page instead; the API answers 400
+        raise click.ClickException(
+            f"page {page} is past the last page ({_count(results.total, 'result')}, "
+            f"{_count(results.pages, 'page')} of {limit})"
+        )
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -199,7 +286,8 @@ def search(obj: Context, query: str, limit: int, page: int, sort: str, as_json: 
         click.echo(f"Did you mean: {results.corrected}?")
     first = (results.page - 1) * results.pagelen
     took = f"{results.took_ms:.0f} ms"
-    click.echo(f"{results.total} results ({took}), page {results.page} of {results.pages}")
+    pages = f"page {results.page} of {results.pages}"
+    click.echo(f"{_count(results.total, 'result')} ({took}), {pages}")
     for rank, hit in enumerate(results.hits, start=first + 1):
         meta = " | ".join(x for x in (hit.date, hit.source, hit.author, hit.category) if x)
         click.echo(f"\n{rank}. {click.style(hit.title, bold=True)}  [{hit.id}]")
@@ -208,6 +296,11 @@ def search(obj: Context, query: str, limit: int, page: int, sort: str, as_json: 
         click.echo(f"   {_terminal_marks(hit.snippet)}")
         if hit.summary:
             click.echo(f"   Summary: {hit.summary}")
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural unless ``n`` is 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _terminal_marks(snippet: str) -> str:

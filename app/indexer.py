@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import itertools
 import os
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,12 +14,29 @@ from typing import Any
 from archive.clean import clean_line, clean_text
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
-from archive.readers import check_paths, count_records, find_files, read_paths
+from archive.readers import (
+    ReadOptions,
+    check_paths,
+    count_records,
+    find_files,
+    indexed_paths,
+    read_paths,
+)
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from app.workers import make_pool
 from index.errors import IndexUnwritable
-from index.store import RunLock, index_exists, open_index, open_or_create_index
+from index.store import (
+    RunLock,
+    discard_generation,
+    index_exists,
+    live_dir,
+    new_generation,
+    open_index,
+    open_or_create_index,
+    publish,
+    remove_stale_generations,
+)
 from index.writer import BatchWriter, Known, ids_under, known_documents
 
 SEGMENTER_FILE = "segmenter.model"
@@ -43,11 +59,27 @@ class Settings:
     batch_size: int = 1000
     lock_wait: float = 0.0
     scheduler: str | None = None
+    encoding: str | None = None
+    dayfirst: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
     @property
     def summary_key(self) -> str:
         """What a stored summary depends on besides the text."""
         return f"{PIPELINE_VERSION}:{self.summarizer}:{self.sentences}"
+
+    def read_options(self, known: dict[str, Known] | None = None) -> ReadOptions:
+        """How to read the input, keeping the ids that ``known`` articles have."""
+        kept = indexed_paths((k.origin, doc_id) for doc_id, k in (known or {}).items())
+        return ReadOptions(
+            encoding=self.encoding,
+            dayfirst=self.dayfirst,
+            include=self.include,
+            exclude=self.exclude,
+            known_ids=kept.known_ids,
+            roots=kept.roots,
+        )
 
     @property
     def worker_count(self) -> int:
@@ -102,11 +134,14 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
     """Clean and summarise one article into the fields the index stores (runs in a worker)."""
     article = task.article
     text = clean_text(article.text)
-    if not text:
+    title = clean_line(article.title)
+    if not text and not title:
         return task, Problem(article.origin, article.line, "article has no text after clean-up")
-    title = clean_line(article.title) or _first_words(text)
+    title = title or _first_sentence(text, _WORKER["segmenter"])
     settings: Settings = _WORKER["settings"]
-    if task.reuse is not None:
+    if not text:  # found by its title; there is nothing to summarise
+        summary_fields = {"segmented": "empty", "summary_note": "no text"}
+    elif task.reuse is not None:
         summary_fields = task.reuse
     else:
         summary_fields = _summary_fields(text, title, settings)
@@ -127,7 +162,8 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
     if article.date is not None:
         doc["date"] = article.date
         doc["year"] = str(article.date.year)
-    return task, {k: v for k, v in doc.items() if v is not None and v != ""}
+    # The text stays even when empty: "more like this" reads it from every document.
+    return task, {k: v for k, v in doc.items() if k == "text" or (v is not None and v != "")}
 
 
 def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]:
@@ -149,19 +185,27 @@ def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]
     }
 
 
-def _first_words(text: str, count: int = 12) -> str:
-    words = text.split()
-    return " ".join(words[:count]) + (" …" if len(words) > count else "")
+def _first_sentence(text: str, segmenter: Segmenter, limit: int = 100) -> str:
+    """A title for an untitled article: its first sentence, cut at a word boundary."""
+    if len(text) <= limit:  # nothing to cut: spare the segmenter (100,000 one-word records)
+        return text
+    # The opening is enough for a title cut at ``limit``, and restoring it costs little.
+    sentences = segmenter.segment(text[: limit * 3]).sentences
+    first = sentences[0] if sentences else text
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def load_segmenter(
-    index_dir: Path, paths: list[Path], fmt: str, retrain: bool
+    index_dir: Path, paths: list[Path], fmt: str, retrain: bool, options: ReadOptions | None = None
 ) -> tuple[Segmenter, bool]:
     """The collection's segmenter, learned from its first punctuated articles when new."""
     saved = None if retrain else _saved_segmenter(index_dir)
     if saved is not None:
         return saved, False
-    texts = (clean_text(item.text) for item in read_paths(paths, fmt) if isinstance(item, Article))
+    items = read_paths(paths, fmt, options)
+    texts = (clean_text(item.text) for item in items if isinstance(item, Article))
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
@@ -183,7 +227,7 @@ def collection_segmenter(index_dir: Path) -> Segmenter:
 
 
 def _saved_segmenter(index_dir: Path) -> Segmenter | None:
-    model = Path(index_dir) / SEGMENTER_FILE
+    model = live_dir(index_dir) / SEGMENTER_FILE
     if not model.exists():
         return None
     try:
@@ -194,8 +238,9 @@ def _saved_segmenter(index_dir: Path) -> Segmenter | None:
 
 def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
     """Delete articles by id; return how many were deleted and the ids not found."""
-    ix = open_index(index_dir)
+    open_index(index_dir)  # no index: say so before creating a lock file
     with RunLock(index_dir):
+        ix = open_index(index_dir)  # again once locked: a rebuild may have swapped generations
         known = known_documents(ix)
         missing = [doc_id for doc_id in ids if doc_id not in known]
         with BatchWriter(ix) as writer:
@@ -203,9 +248,10 @@ def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
     return deleted, missing
 
 
-def count_input(paths: Iterable[Path], fmt: str) -> int:
+def count_input(paths: Iterable[Path], fmt: str, options: ReadOptions | None = None) -> int:
     """How many records the input holds, for the progress bar."""
-    return sum(count_records(path, found) for path, _root, found in find_files(paths, fmt))
+    found_files = find_files(paths, fmt, options)
+    return sum(count_records(path, found) for path, _root, found in found_files)
 
 
 ProgressFn = Callable[[int], None]
@@ -235,22 +281,32 @@ def index_paths(
     index_dir = Path(index_dir)
     with RunLock(index_dir, timeout=settings.lock_wait) as lock:
         report.stale_lock_pid = lock.stale_pid
-        # A rebuild writes a fresh index beside the old one and swaps it in at the end, so
-        # searches keep answering from the old index and a killed rebuild loses nothing.
-        staging = settings.rebuild and index_exists(index_dir)
-        target = index_dir.with_name(index_dir.name + ".rebuild") if staging else index_dir
-        if staging:
-            shutil.rmtree(target, ignore_errors=True)
+        remove_stale_generations(index_dir)  # left by a rebuild killed before tidying up
+        # A rebuild writes a new generation and publishes it only when complete, so searches
+        # keep answering from the old one and a kill or a failure loses nothing.
+        fresh = settings.rebuild or not index_exists(index_dir)
+        staged = fresh and index_exists(index_dir)
+        target = new_generation(index_dir) if fresh else live_dir(index_dir)
         try:
+            if fresh and not staged:
+                publish(index_dir, target)  # nothing to keep: show each commit as it lands
             _run(paths, target, settings, report, note, progress_fn)
-            if staging:
-                _swap(target, index_dir)
-        except OSError as exc:
-            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or exc
-            raise IndexUnwritable(
-                f"could not write the index at {target}: {reason}; "
-                "the index is unchanged since its last commit"
-            ) from exc
+            if staged:
+                publish(index_dir, target)
+        except BaseException as exc:
+            unpublished = staged and live_dir(index_dir) != target
+            if unpublished:
+                discard_generation(target)
+            removed = "the partial rebuild was removed and " if unpublished else ""
+            if isinstance(exc, OSError):
+                reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or exc
+                raise IndexUnwritable(
+                    f"could not write the index at {index_dir}: {reason}; "
+                    f"{removed}the index is unchanged since its last commit"
+                ) from exc
+            if unpublished and isinstance(exc, IndexUnwritable):
+                raise IndexUnwritable(f"{exc}; {removed}the index is unchanged") from exc
+            raise
     if report.read == 0:
         raise NothingToIndex(
             "no article could be read from "
@@ -270,7 +326,11 @@ def _run(
 ) -> None:
     """Index into ``index_dir``, which the caller has locked."""
     segmenter, report.trained_segmenter = load_segmenter(
-        index_dir, paths, settings.fmt, retrain=not index_exists(index_dir)
+        index_dir,
+        paths,
+        settings.fmt,
+        retrain=not index_exists(index_dir),
+        options=settings.read_options(),
     )
     ix = open_or_create_index(index_dir)
     known = known_documents(ix)
@@ -298,15 +358,6 @@ def _run(
         report.deleted = writer.delete(gone)
 
 
-def _swap(new: Path, current: Path) -> None:
-    """Put the freshly built index at ``current``, removing the old one."""
-    old = current.with_name(current.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    current.rename(old)
-    new.rename(current)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _tasks(
     paths: list[Path],
     settings: Settings,
@@ -320,7 +371,7 @@ def _tasks(
 ) -> Iterator[Task]:
     """Read the input and yield the articles that need work; count the rest."""
     with ix.searcher() as stored:
-        for item in read_paths(paths, settings.fmt):
+        for item in read_paths(paths, settings.fmt, settings.read_options(known)):
             if isinstance(item, Problem):
                 if item.skipped:
                     failed_origins.add(str(Path(item.path).resolve()))

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import ctypes
 import itertools
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Protocol
+
+from archive.errors import ArchiveError
 
 #: Articles sent to a worker at once: enough to amortise the pickling round trip.
 CHUNK = 16
 #: Chunks in flight per worker, so reading never runs far ahead of summarising.
 WINDOW_PER_WORKER = 4
+#: Seconds between a worker's checks that the process that started it is still alive.
+PARENT_CHECK = 1.0
+_PR_SET_PDEATHSIG = 1
+
+
+class WorkerDied(ArchiveError):
+    """A worker process ended abruptly (killed, or out of memory)."""
 
 
 class WorkSettings(Protocol):
@@ -65,12 +82,55 @@ def make_pool(
         initializer(*initargs)
         yield lambda fn, items: map(fn, items)
         return
+    # Workers are forked from a fresh server process rather than from this one, so they
+    # do not inherit this process's open files: the run lock above all, which a worker
+    # outliving a killed run would otherwise hold forever.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([initializer.__module__])
     executor: Executor = ProcessPoolExecutor(
-        max_workers=workers, initializer=initializer, initargs=initargs
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(), initializer, initargs),
     )
     try:
         yield lambda fn, items: bounded_map(
             executor.submit, fn, items, window=workers * WINDOW_PER_WORKER
         )
+    except BrokenProcessPool as exc:
+        raise WorkerDied(
+            "a worker process died (killed, or out of memory); the run stopped and the "
+            "index is as of its last commit: run the same command again to finish"
+        ) from exc
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(run_pid: int, initializer: Callable[..., None], initargs: tuple) -> None:
+    """Tie a worker's life to the run's, then run the caller's initializer."""
+    if sys.platform.startswith("linux"):
+        # The kernel kills the worker when its parent (the fork server, which itself ends
+        # with the run) dies, even by SIGKILL.
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    watchdog = threading.Thread(target=_exit_with, args=(run_pid, os.getppid()), daemon=True)
+    watchdog.start()
+    initializer(*initargs)
+
+
+def _exit_with(run_pid: int, parent_pid: int) -> None:
+    # Elsewhere than Linux, and should the parent die before prctl above, poll instead.
+    while True:
+        if os.getppid() != parent_pid or not _alive(run_pid):
+            os._exit(1)
+        time.sleep(PARENT_CHECK)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

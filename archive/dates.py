@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -20,17 +21,21 @@ _FORMATS = (
     "%B %d, %Y",
     "%d.%m.%Y",
 )
+#: ``01/02/2024`` or ``01-02-2024 10:30``: day-first in Europe, month-first in the US.
+_NUMERIC = re.compile(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 
 
-def parse_date(value: str) -> datetime:
+def parse_date(value: str, *, dayfirst: bool = False) -> datetime:
     """Parse ISO 8601, RFC 2822 and common written dates; raise ValueError otherwise.
 
     Aware times are converted to UTC and made naive, so every date in the index compares.
+    ``01/02/2024`` is 1 February with ``dayfirst``; without it, a numeric date that reads
+    both ways is refused as ambiguous.
     """
     text = " ".join(value.split())
     if not text:
         raise ValueError("empty date")
-    for parse in (_iso, _rfc2822, _written):
+    for parse in (_iso, _rfc2822, _written, lambda t: _numeric(t, dayfirst)):
         parsed = parse(text)
         if parsed is not None:
             if parsed.tzinfo is not None:
@@ -63,3 +68,21 @@ def _written(text: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def _numeric(text: str, dayfirst: bool) -> datetime | None:
+    match = _NUMERIC.fullmatch(text)
+    if match is None:
+        return None
+    first, second, year = (int(g) for g in match.groups()[:3])
+    clock = [int(g) for g in match.groups()[3:] if g is not None]
+    orders = [(second, first)] if dayfirst else [(first, second), (second, first)]
+    readings = set()
+    for month, day in orders:
+        try:
+            readings.add(datetime(year, month, day, *clock))
+        except ValueError:
+            continue
+    if len(readings) > 1:
+        raise ValueError(f"ambiguous date {text[:60]!r} (day or month first? --dayfirst)")
+    return readings.pop() if readings else None

@@ -20,6 +20,7 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
+from archive.choices import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, SUMMARIZERS
 from archive.errors import SummaryError
 from archive.segment import Segmenter, default_segmenter
 
@@ -34,11 +35,6 @@ _PLAIN_SUMMARIZERS = {
     "kl": KLSummarizer,
     "reduction": ReductionSummarizer,
 }
-SUMMARIZERS: tuple[str, ...] = (*_PLAIN_SUMMARIZERS, "edmundson")
-# Luhn: the fastest, and of the summarisers that need only the text, the one whose summaries
-# of stripped text agree best with those of the original (see the README's figures).
-DEFAULT_SUMMARIZER = "luhn"
-DEFAULT_SENTENCES = 3
 # The graph and reduction summarisers compare every pair of sentences; past this
 # many candidates the summary of a long article would take seconds.
 MAX_CANDIDATES = 120

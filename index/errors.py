@@ -15,3 +15,15 @@ class IndexLocked(SearchIndexError):
 
 class IndexUnwritable(SearchIndexError):
     """The index directory cannot be created or written to."""
+
+
+class UnsafeLock(IndexUnwritable):
+    """The run lock's path is not a plain file the archive can safely write."""
+
+
+class QueryTooExpensive(SearchIndexError):
+    """A query would expand to too many terms; the message says how to narrow it."""
+
+
+class SearchBusy(SearchIndexError):
+    """Another costly search is running; this one was refused rather than queued."""

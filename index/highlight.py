@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from whoosh import highlight
@@ -9,6 +10,14 @@ from whoosh.searching import Hit
 
 SNIPPET_CHARS = 240
 ELLIPSIS = " … "
+#: Fragments this close are shown as one, the text between included: an ellipsis there would
+#: hide a word or two and cost as much room.
+JOIN_GAP = 30
+_SENTENCE_END = re.compile(r"(?:^|\W)(\w+(?:\.\w+)*)?[.!?…][\"'”’)\]]*$")
+# Abbreviations whose full stop does not end a sentence ("Mr. Raj Mehta said").
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof cllr rev st sen rep gov gen col capt lt sgt no vs approx e.g i.e".split()
+)
 
 
 class MarkFormatter(highlight.Formatter):
@@ -23,12 +32,76 @@ class MarkFormatter(highlight.Formatter):
         """Return one matched term as escaped text inside <mark>."""
         return "<mark>" + escape(highlight.get_text(text, token, replace), quote=False) + "</mark>"
 
+    def format(self, fragments: list[highlight.Fragment], replace: bool = False) -> str:
+        """Join fragments that overlap or nearly touch; "…" marks only text really left out."""
+        if not fragments:
+            return ""
+        joined = _join(fragments)
+        out = self.between.join(self.format_fragment(f, replace=replace) for f in joined)
+        text = joined[0].text
+        if not _starts_sentence(text, joined[0].startchar):
+            out = "… " + out
+        if not _ends_sentence(text, joined[-1].endchar):
+            out += " …"
+        return out
+
+
+def _join(fragments: list[highlight.Fragment]) -> list[highlight.Fragment]:
+    # Whoosh cuts a fragment around each group of matches and joins them with the ellipsis
+    # even where two overlap, which showed the same words twice.
+    joined: list[highlight.Fragment] = []
+    for frag in sorted(fragments, key=lambda f: f.startchar):
+        if joined and frag.startchar - joined[-1].endchar <= JOIN_GAP:
+            last = joined[-1]
+            joined[-1] = highlight.Fragment(
+                last.text,
+                last.matches + frag.matches,
+                last.startchar,
+                max(last.endchar, frag.endchar),
+            )
+        else:
+            joined.append(frag)
+    return joined
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t")
+    return not before.strip() or before.endswith("\n") or _ends_with_sentence(before)
+
+
+def _ends_sentence(text: str, end: int) -> bool:
+    return not text[end:].strip() or _ends_with_sentence(text[:end].rstrip())
+
+
+def _ends_with_sentence(text: str) -> bool:
+    found = _SENTENCE_END.search(text)
+    if not found:
+        return False
+    word = (found.group(1) or "").lower()
+    # A single letter before the stop is an initial ("J. Smith").
+    return word not in _ABBREVIATIONS and not (len(word) == 1 and word.isalpha())
+
+
+class WordFragmenter(highlight.PinpointFragmenter):
+    """Whoosh's pinpoint fragmenter, trimmed to whole words without losing the text's ends."""
+
+    @staticmethod
+    def _autotrim(fragment: highlight.Fragment) -> None:
+        # Whoosh trims a fragment to the spaces inside it, which also cut the first word of
+        # the text and the last one ("the council's website." became "the council's").
+        start, end = fragment.startchar, fragment.endchar
+        highlight.PinpointFragmenter._autotrim(fragment)
+        if start == 0:
+            fragment.startchar = 0
+        if end >= len(fragment.text):
+            fragment.endchar = end
+
 
 FORMATTER = MarkFormatter()
 # Pinpoint fragments come from the character offsets stored at index time, so a snippet
 # needs no re-analysis of the article: the costly part of Whoosh's default highlighter.
 PINPOINT = highlight.Highlighter(
-    fragmenter=highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=70, autotrim=True),
+    fragmenter=WordFragmenter(maxchars=SNIPPET_CHARS, surround=70, autotrim=True),
     formatter=FORMATTER,
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 import time
@@ -12,18 +13,33 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, sorting
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
 from whoosh.qparser import MultifieldParser
 from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Searcher
+from whoosh.searching import ResultsPage, Searcher
 
 from index.highlight import lead, snippet
+from index.limits import (
+    DEFAULT_LIMITS,
+    DeadlineCollector,
+    QueryLimits,
+    bound_query,
+    costly_turn,
+)
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
-from index.store import index_size, last_update, open_index, retry_during_commit
+from index.store import (
+    folder_identity,
+    index_exists,
+    index_size,
+    last_update,
+    live_dir,
+    open_index,
+    retry_during_commit,
+)
 
 SORTS = ("relevance", "newest", "oldest")
 #: The fields of an article shown by ``archive show --json`` and ``/api/articles``.
@@ -47,6 +63,10 @@ MAX_CORRECTION_CHARS = 200
 CORRECTION_PREFIX = 1
 _UNDATED = 2**64 - 1  # the sort key Whoosh's date column gives a missing date
 FACET_SIZE = 10
+#: The fields a query can name, for the note about a field that does not exist.
+QUERY_FIELDS = ("title", "text", "author", "source", "category", "year", "date", "id")
+#: Values of a facet looked through for one that differs only in case from a missing value.
+CASE_SCAN = 10_000
 
 
 @dataclass
@@ -79,6 +99,8 @@ class Results:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     corrected: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: True when the time limit stopped the search: total and hits cover what was found.
+    partial: bool = False
 
     @property
     def pages(self) -> int:
@@ -106,32 +128,50 @@ def format_date(value: datetime | None) -> str | None:
 
 
 class ReaderCache:
-    """One open reader per thread, reopened only when a commit has made it stale.
+    """One open reader per thread, reopened only when a commit or a rebuild made it stale.
 
     Opening a reader reads every segment's metadata (tens of milliseconds on a large
     index); a search server would otherwise pay that on every request. Readers are not
-    shared between threads because Whoosh's file readers are not thread-safe.
+    shared between threads because Whoosh's file readers are not thread-safe. Every call
+    checks which generation folder is live, so a rebuild's swap is seen at the next request.
     """
 
-    def __init__(self, ix: FileIndex) -> None:
-        self.ix = ix
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._ix: FileIndex | None = None
+        self._identity: tuple[str, int, int] | None = None
 
-    def reader(self) -> IndexReader:
-        """This thread's reader of the latest commit."""
-        current: IndexReader | None = getattr(self._local, "reader", None)
-        generation = self.ix.latest_generation()
-        if current is not None and self._local.generation == generation:
-            return current
-        fresh = retry_during_commit(lambda: self.ix.refresh().reader())
+    def index(self) -> FileIndex:
+        """The live index, reopened when a rebuild has put another generation in place."""
+        identity = folder_identity(live_dir(self.path)) if index_exists(self.path) else None
+        with self._lock:
+            if self._ix is None or identity != self._identity:
+                ix = open_index(self.path)
+                self._ix, self._identity = ix, folder_identity(Path(ix.storage.folder))
+            return self._ix
+
+    def reader(self) -> tuple[FileIndex, IndexReader]:
+        """This thread's reader of the latest commit, with the index it reads."""
+        return retry_during_commit(self._reader)
+
+    def _reader(self) -> tuple[FileIndex, IndexReader]:
+        local = self._local
+        ix = self.index()
+        current: IndexReader | None = getattr(local, "reader", None)
+        generation = ix.latest_generation()
+        if current is not None and local.ix is ix and local.generation == generation:
+            return ix, current
+        fresh = ix.refresh().reader()
         if current is not None:
             current.close()
-        self._local.reader, self._local.generation = fresh, generation
-        return fresh
+        local.ix, local.reader, local.generation = ix, fresh, generation
+        return ix, fresh
 
     def searcher(self) -> ArchiveSearcher:
         """A searcher over this thread's reader; closing it leaves the reader open."""
-        return ArchiveSearcher(self.ix, self.reader())
+        return ArchiveSearcher(*self.reader())
 
 
 @functools.cache
@@ -159,7 +199,8 @@ class ArchiveSearcher:
     @classmethod
     def open(cls, path: Path) -> ArchiveSearcher:
         """Open a searcher on the index at ``path``."""
-        return cls(open_index(path))
+        # Retried as a whole: a rebuild may remove the generation just opened.
+        return retry_during_commit(lambda: cls(open_index(path)))
 
     def close(self) -> None:
         """Release the index files."""
@@ -185,6 +226,13 @@ class ArchiveSearcher:
             notes.append(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")
         if not text or text == "*":
             return wq.Every(), notes
+        text, unknown = _drop_unknown_fields(text, self.parser.schema)
+        if unknown:
+            names = ", ".join(f"'{name}'" for name in unknown)
+            notes.append(
+                f"There is no searchable field {names} (fields: {', '.join(QUERY_FIELDS)}); "
+                "searched for the value in title and text instead."
+            )
         problem = _syntax_problem(text)
         if problem:
             notes.append(f"{problem}; searched for the words instead.")
@@ -210,29 +258,54 @@ class ArchiveSearcher:
         date_to: date | None = None,
         facets: bool = True,
         snippets: bool = True,
+        limits: QueryLimits = DEFAULT_LIMITS,
     ) -> Results:
-        """Run a query and return one page of results."""
+        """Run a query and return one page of results.
+
+        Raises QueryTooExpensive past ``limits``, and SearchBusy for a costly query while
+        another costly search runs in this process.
+        """
         started = time.perf_counter()
         query, notes = self.parse(text)
+        query, costly = bound_query(query, self.searcher.reader(), limits)
         if sort not in SORTS:
             notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
             sort = "relevance"
         if isinstance(query, wq.Every) and sort == "relevance":
             sort = "newest"
         page = max(1, page)
-        # optimize=False: with block-quality skipping, Whoosh counts the total by running
-        # the query a second time; collecting everything once is cheaper for page totals.
-        kwargs: dict[str, Any] = {"terms": snippets, "optimize": False}
-        if sort != "relevance":
-            kwargs["sortedby"] = _date_order(newest=sort == "newest")
+        notes.extend(self._missing_values(query, filters or {}))
+        # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
+        # can no longer reach the top N, so its total undercounted and changed with the page
+        # length ('the new year': 14 with a page of 1, 20 with 10).
+        collector = self.searcher.collector(
+            limit=None,
+            sortedby=_date_order(newest=sort == "newest") if sort != "relevance" else None,
+            optimize=False,
+        )
+        # The deadline wraps the innermost collector so facets, terms and filters all see
+        # the same documents when it stops the search (the order Searcher.collector uses).
+        deadline = DeadlineCollector(collector, started + limits.time_limit)
+        collector = deadline
         if facets:
-            kwargs["groupedby"] = {
+            groups = {
                 name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS
             }
+            collector = collectors.FacetCollector(collector, groups)
+        if snippets:
+            collector = collectors.TermsCollector(collector)
         restrict = _filter_query(filters or {}, date_from, date_to)
         if restrict is not None:
-            kwargs["filter"] = restrict
-        results = self.searcher.search_page(query, page, pagelen=pagelen, **kwargs)
+            collector = collectors.FilterCollector(collector, restrict, None)
+        try:
+            with costly_turn(costly):
+                self.searcher.search_with_collector(query, collector)
+        except collectors.TimeLimit:
+            notes.append(
+                f"The search took longer than {limits.time_limit:g} s and was stopped: "
+                "these are the best of the articles found until then."
+            )
+        results = ResultsPage(collector.results(), page, pagelen)
         hits = [self._hit(h, snippets) for h in results]
         found = Results(
             query=text,
@@ -243,12 +316,41 @@ class ArchiveSearcher:
             took_ms=0.0,
             sort=sort,
             notes=notes,
+            partial=deadline.timed_out,
         )
         if facets:
             found.facets = {name: _top(results.results.groups(name)) for name in FACET_FIELDS}
         found.corrected = self._correction(query, text)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
+
+    def _missing_values(self, query: wq.Query, filters: dict[str, list[str]]) -> list[str]:
+        """A note for each facet value, searched or filtered on, that no article has."""
+        wanted = [
+            (leaf.fieldname, leaf.text)
+            for leaf in query.leaves()
+            if isinstance(leaf, wq.Term) and leaf.fieldname in FACET_FIELDS
+        ]
+        for name, values in filters.items():
+            wanted += [(name, v) for v in values if v and name in FACET_FIELDS]
+        reader = self.searcher.reader()
+        notes = []
+        for name, value in dict.fromkeys(wanted):
+            if (name, value) in reader:
+                continue
+            # Facet values are matched exactly, so "Sport" finds nothing where "sport" would.
+            folded = str(value).casefold()
+            near = next(
+                (
+                    v
+                    for v in itertools.islice(reader.field_terms(name), CASE_SCAN)
+                    if v.casefold() == folded
+                ),
+                None,
+            )
+            hint = f" (did you mean '{near}'?)" if near else ""
+            notes.append(f"No article has {name} '{value}'{hint}.")
+        return notes
 
     def _correction(self, query: wq.Query, text: str) -> str | None:
         if isinstance(query, wq.Every) or not text.strip():
@@ -341,6 +443,26 @@ def _date_order(newest: bool) -> sorting.FacetType:
     # An undated article is stored with the column's maximum, which a plain reversed sort
     # would put first; keep undated articles last when listing the newest.
     return sorting.TranslateFacet(lambda key: 1 if key == _UNDATED else -key, date_facet)
+
+
+# A field prefix outside quotes; a quoted phrase is matched first so its colons are left alone.
+_FIELD_PREFIX = re.compile(r'"[^"]*"|(?<![\w\\])([A-Za-z_]\w*):(?=[^\s:])')
+
+
+def _drop_unknown_fields(text: str, schema: Schema) -> tuple[str, list[str]]:
+    """Remove ``name:`` prefixes naming no searchable field; return the text and those names."""
+    unknown: list[str] = []
+
+    def drop(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None or (name in schema and schema[name].format is not None):
+            return match.group(0)
+        unknown.append(name)
+        # Blanks of the same length keep the query's character offsets, which spelling
+        # suggestions use to rewrite the text the user typed.
+        return " " * len(match.group(0))
+
+    return _FIELD_PREFIX.sub(drop, text), list(dict.fromkeys(unknown))
 
 
 def _syntax_problem(text: str) -> str | None:

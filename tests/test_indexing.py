@@ -12,6 +12,8 @@ from app.indexer import Settings, index_paths
 from index.errors import IndexLocked
 from index.searcher import ArchiveSearcher
 from index.store import RunLock
+from tests.conftest import BBC_DIR
+from web import create_app
 
 
 def record(n: int, text: str | None = None, **extra: str) -> dict:
@@ -98,8 +100,10 @@ def test_bad_rows_are_skipped_and_good_rows_of_the_same_file_searchable(
         b"g2,Bridge,The bridge closed for inspection.\n"
     )
     index_dir, report = build_index(path)
-    assert report.line() == "indexed 2, updated 0, unchanged 0, deleted 0, skipped 2"
+    # The cp1252 row is read with a warning, not skipped.
+    assert report.line() == "indexed 3, updated 0, unchanged 0, deleted 0, skipped 1"
     assert ids_in(index_dir, "harbour OR bridge") == {"g1", "g2"}
+    assert ids_in(index_dir, "café") == {"b2"}
 
 
 def test_a_bad_file_does_not_delete_its_indexed_articles(tmp_path: Path) -> None:
@@ -109,7 +113,7 @@ def test_a_bad_file_does_not_delete_its_indexed_articles(tmp_path: Path) -> None
     good.write_text('{"id": "k1", "title": "Kept", "text": "Kept text."}\n', encoding="utf-8")
     index_dir = tmp_path / "index"
     index_paths([folder], index_dir, Settings(workers=1))
-    good.write_bytes(b'{"id": "k1", "title": "Kept", "text": "Kept \xff text."}\n')
+    good.write_bytes(b'{"id": "k1", "title": "Kept", "text": "Kept text.\n')
     (folder / "other.jsonl").write_text('{"id": "n1", "text": "New."}\n', encoding="utf-8")
     report = index_paths([folder], index_dir, Settings(workers=1))
     assert report.deleted == 0 and report.skipped == 1
@@ -157,3 +161,117 @@ def test_a_live_run_lock_refuses_a_second_writer(tmp_path: Path, write_jsonl: Ca
     path = write_jsonl("a.jsonl", [record(1)])
     with RunLock(tmp_path / "index"), pytest.raises(IndexLocked, match="another 'archive index'"):
         index_paths([path], tmp_path / "index", Settings(workers=1))
+
+
+def write_folder(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+CORPUS = {
+    "tech/001.txt": "Chips get faster\n\nA new chip doubles the speed of phones. It ships in May.",
+    "tech/002.txt": "Broadband grows\n\nMore homes have fast broadband. Prices keep falling.",
+    "business/001.txt": "Shares rise\n\nMarkets rose on Monday. Banks led the gains.",
+    "business/002.txt": "Oil prices fall\n\nOil fell for a third day. Traders expect more.",
+}
+
+
+def test_ids_survive_indexing_a_child_then_its_parent(tmp_path: Path) -> None:
+    bbc = tmp_path / "corpora" / "bbc"
+    write_folder(bbc, CORPUS)
+    index_dir = tmp_path / "index"
+    first = index_paths([bbc / "tech"], index_dir, Settings(workers=1))
+    assert ids_in(index_dir) == {"tech/001", "tech/002"}
+
+    parent = index_paths([bbc], index_dir, Settings(workers=1))
+    assert parent.line() == "indexed 2, updated 0, unchanged 2, deleted 0, skipped 0"
+    assert ids_in(index_dir) == {"tech/001", "tech/002", "bbc/business/001", "bbc/business/002"}
+    with ArchiveSearcher.open(index_dir) as searcher:
+        assert searcher.document("bbc/business/002")["category"] == "business"
+
+    # A new file in the first folder takes an id like its neighbours', wherever indexed from.
+    write_folder(bbc, {"tech/003.txt": "Robots\n\nRobots sort parcels. Jobs change."})
+    again = index_paths([bbc], index_dir, Settings(workers=1))
+    assert again.line() == "indexed 1, updated 0, unchanged 4, deleted 0, skipped 0"
+    assert "tech/003" in ids_in(index_dir)
+    child = index_paths([bbc / "tech"], index_dir, Settings(workers=1))
+    assert child.line() == "indexed 0, updated 0, unchanged 3, deleted 0, skipped 0"
+    assert first.indexed == 2
+
+
+def test_ids_survive_indexing_a_parent_then_its_child(tmp_path: Path) -> None:
+    bbc = tmp_path / "corpora" / "bbc"
+    write_folder(bbc, CORPUS)
+    index_dir = tmp_path / "index"
+    index_paths([bbc], index_dir, Settings(workers=1))
+    before = ids_in(index_dir)
+    assert before == {"bbc/tech/001", "bbc/tech/002", "bbc/business/001", "bbc/business/002"}
+
+    child = index_paths([bbc / "tech"], index_dir, Settings(workers=1))
+    assert child.line() == "indexed 0, updated 0, unchanged 2, deleted 0, skipped 0"
+    assert ids_in(index_dir) == before
+
+    # New files under the child get ids relative to the folder first indexed; a removed
+    # one is still deleted.
+    write_folder(bbc, {"tech/003.txt": "Robots\n\nRobots sort parcels. Jobs change."})
+    (bbc / "tech" / "002.txt").unlink()
+    changed = index_paths([bbc / "tech"], index_dir, Settings(workers=1))
+    assert changed.line() == "indexed 1, updated 0, unchanged 1, deleted 1, skipped 0"
+    assert ids_in(index_dir) == before - {"bbc/tech/002"} | {"bbc/tech/003"}
+    with ArchiveSearcher.open(index_dir) as searcher:
+        assert searcher.document("bbc/tech/003")["category"] == "tech"
+    # The file named on its own keeps its id too.
+    single = index_paths([bbc / "tech" / "001.txt"], index_dir, Settings(workers=1))
+    assert single.line() == "indexed 0, updated 0, unchanged 1, deleted 0, skipped 0"
+
+
+def test_bbc_ids_survive_indexing_a_child_then_the_parent(tmp_path: Path) -> None:
+    if not BBC_DIR.exists():
+        pytest.skip(f"{BBC_DIR} is missing")
+    bbc = tmp_path / "bbc"
+    for sub in ("tech", "business"):
+        for path in sorted((BBC_DIR / sub).glob("*.txt"))[:15]:
+            write_folder(bbc, {f"{sub}/{path.name}": path.read_text(encoding="utf-8")})
+    (bbc / "README.TXT").write_text((BBC_DIR / "README.TXT").read_text("latin-1"), "utf-8")
+    index_dir = tmp_path / "index"
+    assert index_paths([bbc / "tech"], index_dir, Settings(workers=1)).indexed == 15
+    report = index_paths([bbc], index_dir, Settings(workers=1))
+    assert report.line() == "indexed 15, updated 0, unchanged 15, deleted 0, skipped 0"
+    with ArchiveSearcher.open(index_dir) as searcher:
+        facets = searcher.search("", pagelen=1, facets=True).facets
+    # Articles read from a sub-folder of the folder indexed take its name as category.
+    assert facets["category"] == [("business", 15)]
+
+
+def test_title_only_article_is_found_by_its_title(tmp_path: Path, build_index: Callable) -> None:
+    path = tmp_path / "briefs.csv"
+    path.write_text(
+        "id,title,text\nb1,Council approves harbour budget,\n"
+        "b2,Ferry timetable,The ferry runs twice a day.\n",
+        encoding="utf-8",
+    )
+    index_dir, report = build_index(path)
+    assert report.line() == "indexed 2, updated 0, unchanged 0, deleted 0, skipped 0"
+    [warning] = report.problems
+    assert not warning.skipped and "no text" in warning.reason and warning.line == 2
+    assert ids_in(index_dir, "harbour") == {"b1"}
+    with ArchiveSearcher.open(index_dir) as searcher:
+        doc = searcher.document("b1")
+    assert doc["title"] == "Council approves harbour budget" and not doc.get("summary")
+    client = create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    for url in ("/articles/b1", "/?q=harbour", "/api/articles/b1"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_untitled_article_takes_its_first_sentence_as_title(
+    tmp_path: Path, build_index: Callable
+) -> None:
+    path = tmp_path / "wire.txt"
+    words = "the council met on monday to discuss the harbour wall repairs " * 3
+    path.write_text(words + "Residents were angry about the cost of the works", "utf-8")
+    index_dir, _ = build_index(path)
+    with ArchiveSearcher.open(index_dir) as searcher:
+        title = searcher.document("wire")["title"]
+    assert title.startswith("The council met on monday") and len(title) <= 102
+    assert not title.endswith(("the …", " …  …"))

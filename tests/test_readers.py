@@ -12,7 +12,8 @@ from archive.clean import clean_line, clean_text
 from archive.dates import parse_date
 from archive.errors import InputError
 from archive.model import Article, Problem
-from archive.readers import detect_format, read_paths
+from archive.readers import ReadOptions, detect_format, indexed_paths, read_paths
+from tests.conftest import BBC_DIR, RAQQA
 
 
 def split(items: list) -> tuple[list[Article], list[Problem]]:
@@ -130,12 +131,12 @@ def test_bad_csv_rows_are_reported_and_good_rows_kept(tmp_path: Path) -> None:
         b"b3,Latin,caf\xe9 au lait\n"
         b"g2,Also good,More fine text\n"
     )
-    articles, problems = split(list(read_paths([path])))
-    assert [a.id for a in articles] == ["g1", "g2"]
-    assert [str(p) for p in problems] == [
-        f"{path}:3: malformed CSV row: 5 fields, header has 3",
-        f"{path}:4: article has no text",
-        f"{path}:5: not valid UTF-8",
+    articles, problems = split(list(read_paths([path], options=ReadOptions(encoding="ascii"))))
+    assert [a.id for a in articles] == ["g1", "b2", "g2"]
+    assert [(str(p), p.skipped) for p in problems] == [
+        (f"{path}:3: malformed CSV row: 5 fields, header has 3", True),
+        (f"{path}:4: article has a title but no text: no summary", False),
+        (f"{path}:5: not valid UTF-8 nor ascii", True),
     ]
 
 
@@ -153,15 +154,15 @@ def test_bad_json_lines_are_reported_and_good_lines_kept(tmp_path: Path) -> None
         b'{"id": "b1", "title": broken\n'
         b"[1, 2]\n"
         b'{"id": "b2", "title": "\xff\xfe", "text": "x"}\n'
-        b'{"id": "b3", "title": "No text"}\n'
+        b'{"id": "b3", "title": ""}\n'
         b'{"id": "g2", "title": "Good too", "text": "Fine too", "date": "yesterday-ish"}\n'
     )
-    articles, problems = split(list(read_paths([path])))
+    articles, problems = split(list(read_paths([path], options=ReadOptions(encoding="ascii"))))
     assert [a.id for a in articles] == ["g1", "g2"]
     reasons = [str(p) for p in problems]
     assert reasons[0].startswith(f"{path}:2: bad JSON")
     assert reasons[1] == f"{path}:3: bad JSON: expected an object, got an array"
-    assert reasons[2].startswith(f"{path}:4: not valid UTF-8")
+    assert reasons[2].startswith(f"{path}:4: not valid UTF-8 nor ascii")
     assert reasons[3] == f"{path}:5: article has no text"
     # An unparseable date is a warning: the article is kept without a date.
     assert problems[4].skipped is False and "unrecognised date" in reasons[4]
@@ -171,14 +172,12 @@ def test_bad_json_lines_are_reported_and_good_lines_kept(tmp_path: Path) -> None
 def test_unreadable_and_binary_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Title\n\nBody text.", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
-    (tmp_path / "latin.txt").write_bytes(b"Caf\xe9\n\ntext")
     (tmp_path / "broken.jsonl.gz").write_bytes(b"not gzip at all")
     articles, problems = split(list(read_paths([tmp_path])))
     assert [a.title for a in articles] == ["Title"]
     messages = sorted(str(p) for p in problems)
     assert messages[0].startswith(f"{tmp_path / 'binary.txt'}:0: binary file")
     assert messages[1].startswith(f"{tmp_path / 'broken.jsonl.gz'}:0: cannot read file")
-    assert messages[2].startswith(f"{tmp_path / 'latin.txt'}:0: not valid UTF-8")
 
 
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
@@ -213,3 +212,130 @@ def test_clean_text_removes_html_and_normalises() -> None:
     assert clean_text("a\r\nb\x00c\u200b  d\n\n\n\ne") == "a b c d\n\ne"
     assert clean_line("  <b>Bold</b>\n title ") == "Bold title"
     assert clean_text("5 < 6 and x > y") == "5 < 6 and x > y"
+
+
+def test_single_line_txt_is_text_not_title(tmp_path: Path) -> None:
+    (tmp_path / "scraped.txt").write_text("one long line of scraped text with no title", "utf-8")
+    (tmp_path / "titled.txt").write_text("A title\nand its text on the next line\n", "utf-8")
+    scraped, titled = read_paths([tmp_path / "scraped.txt", tmp_path / "titled.txt"])
+    assert (scraped.title, scraped.text) == ("", "one long line of scraped text with no title")
+    assert (titled.title, titled.text) == ("A title", "and its text on the next line")
+
+
+def test_raqqa_sample_reads_as_text(tmp_path: Path) -> None:
+    if not RAQQA.exists():
+        pytest.skip(f"{RAQQA} is missing")
+    items = list(read_paths([RAQQA]))
+    [article] = items
+    assert article.title == "" and "Raqqa" in article.text and article.id == "raqqa-offensive"
+
+
+def test_readme_licence_and_dot_files_are_not_articles(tmp_path: Path) -> None:
+    for name in ("README.TXT", "LICENSE", "licence.txt", ".hidden.txt", ".git/notes.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("Not an article\n\nbut looks like one.", "utf-8")
+    (tmp_path / "story.txt").write_text("Story\n\nThe text.", "utf-8")
+    (tmp_path / "drafts").mkdir()
+    (tmp_path / "drafts" / "draft.txt").write_text("Draft\n\nNot yet.", "utf-8")
+    assert [a.title for a in read_paths([tmp_path], fmt="txt")] == ["Draft", "Story"]
+    options = ReadOptions(include=("README*", ".git/*"), exclude=("drafts/*",))
+    titles = sorted(
+        a.origin.removeprefix(str(tmp_path)) for a in read_paths([tmp_path], "txt", options)
+    )
+    assert titles == ["/.git/notes.txt", "/README.TXT", "/story.txt"]
+    # A file named on the command line is read whatever its name.
+    assert len(list(read_paths([tmp_path / "README.TXT"]))) == 1
+
+
+def test_sub_folder_name_is_the_category_unless_a_header_gives_one(tmp_path: Path) -> None:
+    (tmp_path / "bbc" / "business").mkdir(parents=True)
+    (tmp_path / "bbc" / "business" / "001.txt").write_text("Shares up\n\nMarkets rose.", "utf-8")
+    (tmp_path / "bbc" / "business" / "002.txt").write_text(
+        "Title: Tagged\nCategory: markets\n\nMarkets fell.", "utf-8"
+    )
+    (tmp_path / "bbc" / "top.txt").write_text("Top\n\nNo folder.", "utf-8")
+    first, second, top = read_paths([tmp_path / "bbc"])
+    assert (first.id, first.category) == ("bbc/business/001", "business")
+    assert (second.id, second.category) == ("bbc/business/002", "markets")
+    assert (top.id, top.category) == ("bbc/top", "")
+
+
+def test_text_that_is_not_utf8_is_read_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "cafe.txt"
+    path.write_bytes(
+        "Caf\u00e9 \u201cquotes\u201d\n\nSm\u00f8rrebr\u00f8d \u2013 lunch.".encode("cp1252")
+    )
+    article, warning = split(list(read_paths([path])))
+    assert article[0].title == "Caf\u00e9 \u201cquotes\u201d"
+    assert article[0].text == "Sm\u00f8rrebr\u00f8d \u2013 lunch."
+    assert [(str(p), p.skipped) for p in warning] == [
+        (f"{path}:0: not valid UTF-8: read as cp1252", False)
+    ]
+    # 0x81 is not cp1252: latin-1 reads anything.
+    path.write_bytes(b"Title\n\nOdd \x81 byte.")
+    [problem, latin] = read_paths([path])
+    assert "read as latin-1" in str(problem) and latin.text == "Odd \x81 byte."
+    # A given encoding is used instead of the guesses.
+    path.write_bytes(
+        "\u041d\u043e\u0432\u043e\u0441\u0442\u0438\n\n\u0422\u0435\u043a\u0441\u0442.".encode(
+            "cp1251"
+        )
+    )
+    [problem, cyrillic] = read_paths([path], options=ReadOptions(encoding="cp1251"))
+    assert cyrillic.title == "\u041d\u043e\u0432\u043e\u0441\u0442\u0438"
+    assert "read as cp1251" in str(problem)
+
+
+def test_bbc_cp1252_file_is_read(tmp_path: Path) -> None:
+    path = BBC_DIR / "sport" / "199.txt"
+    if not path.exists():
+        pytest.skip(f"{path} is missing")
+    warning, article = read_paths([path])
+    assert warning.skipped is False and "cp1252" in str(warning) and str(path) in str(warning)
+    assert article.title and len(article.text) > 500
+
+
+def test_title_without_text_is_kept_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "briefs.jsonl"
+    path.write_text('{"id": "b1", "title": "Council approves budget"}\n', "utf-8")
+    warning, article = read_paths([path])
+    assert warning.skipped is False and "no text" in warning.reason
+    assert (article.id, article.title, article.text) == ("b1", "Council approves budget", "")
+
+
+def test_dayfirst_dates() -> None:
+    assert parse_date("01/02/2024", dayfirst=True) == datetime(2024, 2, 1)
+    assert parse_date("01-02-2024 10:30", dayfirst=True) == datetime(2024, 2, 1, 10, 30)
+    with pytest.raises(ValueError, match="ambiguous"):
+        parse_date("01/02/2024")
+    # A date that reads only one way needs no flag.
+    assert parse_date("13/02/2024") == datetime(2024, 2, 13)
+    assert parse_date("02/13/2024") == datetime(2024, 2, 13)
+    assert parse_date("05/05/2024") == datetime(2024, 5, 5)
+
+
+def test_ambiguous_date_is_a_warning_unless_dayfirst(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("id,title,text,date\nd1,T,Body.,01/02/2024\n", "utf-8")
+    warning, article = read_paths([path])
+    assert warning.skipped is False and "ambiguous" in warning.reason and article.date is None
+    [article] = read_paths([path], options=ReadOptions(dayfirst=True))
+    assert article.date == datetime(2024, 2, 1)
+
+
+def test_known_ids_and_roots_come_back_from_the_index() -> None:
+    options = indexed_paths(
+        [
+            ("/c/bbc/tech/001.txt", "tech/001"),
+            ("/c/bbc/business/001.txt", "bbc/business/001"),
+            ("/c/feed.jsonl", "x1"),
+            ("/c/feed.jsonl", "x2"),
+            ("/c/one.txt", "one"),
+        ]
+    )
+    assert options.known_ids == {
+        "/c/bbc/tech/001.txt": "tech/001",
+        "/c/bbc/business/001.txt": "bbc/business/001",
+        "/c/one.txt": "one",
+    }
+    assert options.roots == ("/c/bbc", "/c/bbc/tech")

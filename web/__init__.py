@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
-from index.errors import IndexNotFound, SearchIndexError
+from index.errors import IndexNotFound, QueryTooExpensive, SearchBusy, SearchIndexError
+from index.limits import DEFAULT_LIMITS
 from web import api, pages, searcher
 
 CONTENT_SECURITY_POLICY = (
@@ -20,7 +21,11 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
 }
+#: Pages and API answers change with every index commit and may name what a reader
+#: searched for: no browser or proxy keeps them. Static files keep Flask's caching.
+CACHE_CONTROL = "no-store"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -30,6 +35,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         INDEX_DIR=os.environ.get("ARCHIVE_INDEX_DIR")
         or os.path.join(os.getcwd(), "instance", "index"),
         SITE_NAME="News Archive",
+        # Absolute URLs (the OpenSearch description) start with this, never with the
+        # request's Host header; unset, they are paths on the site that served them.
+        BASE_URL=os.environ.get("ARCHIVE_BASE_URL", ""),
+        QUERY_LIMITS=DEFAULT_LIMITS,
     )
     if config:
         app.config.update(config)
@@ -42,6 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(IndexNotFound, _index_missing)
+    app.register_error_handler(QueryTooExpensive, _query_refused)
+    app.register_error_handler(SearchBusy, _busy)
     app.register_error_handler(SearchIndexError, _index_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
@@ -50,6 +61,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", CACHE_CONTROL)
     return response
 
 
@@ -78,6 +91,16 @@ def _http_error(exc: HTTPException) -> Response:
 
 def _index_missing(exc: IndexNotFound) -> Any:
     return error_response(503, str(exc), template="pages/no_index.html")
+
+
+def _query_refused(exc: QueryTooExpensive) -> Any:
+    return error_response(400, str(exc))
+
+
+def _busy(exc: SearchBusy) -> Response:
+    response = make_response(error_response(503, str(exc)))
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 def _index_error(exc: SearchIndexError) -> Any:

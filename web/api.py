@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from web.params import MAX_PAGE, parse_search_args
@@ -17,8 +17,11 @@ def search() -> Response:
     params = parse_search_args(request.args)
     if params.errors:
         abort(400, description=" ".join(params.errors))
-    results = get_searcher().search(params.q, **params.search_kwargs())
-    if params.page > 1 and (params.page > MAX_PAGE or results.page < params.page):
+    limits = current_app.config["QUERY_LIMITS"]
+    results = get_searcher().search(params.q, limits=limits, **params.search_kwargs())
+    # A search stopped by its time limit may not have reached the page: not an error.
+    short = results.page < params.page and not results.partial
+    if params.page > 1 and (params.page > MAX_PAGE or short):
         abort(400, description=f"Page {params.page} is past the last page ({results.pages}).")
     return jsonify(results.to_dict())
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 
+from index.errors import QueryTooExpensive
+from index.limits import bound_query
 from index.schema import FACET_FIELDS
-from index.searcher import SORTS, Results
+from index.searcher import PAGE_SIZE, SORTS, Results
 from web.marking import article_paragraphs, mark_text, query_terms
 from web.params import MAX_PAGE, SearchParams, parse_search_args
 from web.searcher import get_searcher
@@ -59,7 +70,21 @@ def search() -> str:
     """The search page; an empty query lists the newest articles."""
     params = parse_search_args(request.args)
     searcher = get_searcher()
-    results = searcher.search(params.q, **params.search_kwargs())
+    limits = current_app.config["QUERY_LIMITS"]
+    try:
+        results = searcher.search(params.q, limits=limits, **params.search_kwargs())
+    except QueryTooExpensive as exc:
+        # The page still answers, with the query in its box to be narrowed.
+        results = Results(
+            query=params.q,
+            total=0,
+            page=1,
+            pagelen=PAGE_SIZE,
+            hits=[],
+            took_ms=0.0,
+            sort=params.sort,
+            notes=[str(exc)],
+        )
     notes = [*params.errors, *results.notes]
     page = max(results.page, 1)
     if params.page > page and results.total:
@@ -101,8 +126,14 @@ def article(article_id: str) -> str:
     q = request.args.get("q", "").strip()
     terms: set[str] = set()
     if q:
+        reader = searcher.searcher.reader()
         query, _ = searcher.parse(q)
-        terms = query_terms(query, searcher.searcher.reader())
+        try:
+            query, _ = bound_query(query, reader, current_app.config["QUERY_LIMITS"])
+        except QueryTooExpensive:
+            pass  # too costly to expand for marks; the article shows unmarked
+        else:
+            terms = query_terms(query, reader)
     analyzer = searcher.schema["text"].analyzer
     sentences = list(doc.get("summary_sentences") or [])
     url = doc.get("url") or ""
@@ -130,7 +161,8 @@ MAX_SHOWN_CHARS = 500_000
 @bp.get("/opensearch.xml")
 def opensearch() -> Response:
     """The OpenSearch description, so browsers can add the archive as a search engine."""
-    body = render_template("pages/opensearch.xml")
+    base = current_app.config["BASE_URL"].rstrip("/")
+    body = render_template("pages/opensearch.xml", base=base)
     response = make_response(body)
     response.mimetype = "application/opensearchdescription+xml"
     return response

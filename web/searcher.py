@@ -1,4 +1,4 @@
-"""The index, opened once per app, and one searcher per request on ``flask.g``."""
+"""The index's readers, kept per app, and one searcher per request on ``flask.g``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import threading
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from whoosh.index import FileIndex
 
 from index.searcher import ArchiveSearcher, ReaderCache
-from index.store import open_index
 
-_EXTENSION = "archive_index"
 _READERS = "archive_readers"
 _OPEN_LOCK = threading.Lock()
 
@@ -21,35 +18,22 @@ def index_dir() -> Path:
     return Path(current_app.config["INDEX_DIR"])
 
 
-def get_index() -> FileIndex:
-    """The app's index, opened on first use; raises IndexNotFound while there is none."""
-    ix = current_app.extensions.get(_EXTENSION)
-    if ix is None:
-        # Opened lazily and retried on each request, so an app started before the first
-        # 'archive index' run starts serving as soon as the index exists.
-        with _OPEN_LOCK:
-            ix = current_app.extensions.get(_EXTENSION)
-            if ix is None:
-                ix = open_index(index_dir())
-                current_app.extensions[_EXTENSION] = ix
-    return ix
-
-
 def get_searcher() -> ArchiveSearcher:
-    """The request's searcher, opened on first use and closed at teardown."""
+    """The request's searcher, opened on first use and closed at teardown.
+
+    Raises IndexNotFound while there is no index, so an app started before the first
+    'archive index' run starts serving as soon as the index exists.
+    """
     if "searcher" not in g:
         g.searcher = _readers().searcher()
     return g.searcher
 
 
 def _readers() -> ReaderCache:
-    ix = get_index()
     cache = current_app.extensions.get(_READERS)
-    if cache is None or cache.ix is not ix:
+    if cache is None:
         with _OPEN_LOCK:
-            cache = current_app.extensions.get(_READERS)
-            if cache is None or cache.ix is not ix:
-                cache = current_app.extensions[_READERS] = ReaderCache(ix)
+            cache = current_app.extensions.setdefault(_READERS, ReaderCache(index_dir()))
     return cache
 
 

@@ -21,6 +21,7 @@ RESULT_KEYS = {
     "facets",
     "corrected",
     "notes",
+    "partial",
     "pages",
 }
 HIT_KEYS = {
@@ -163,6 +164,15 @@ def test_malformed_query_notes(client: FlaskClient) -> None:
     body = get_json(client, "/api/search", q='"flood')
     assert any("Unbalanced quote" in n for n in body["notes"])
     assert body["total"] == 4
+
+
+def test_unknown_field_and_missing_filter_value_notes(client: FlaskClient) -> None:
+    body = get_json(client, "/api/search", q="foo:flood")
+    assert body["total"] == 4  # the value is searched for as a word
+    assert any("no searchable field 'foo'" in n for n in body["notes"])
+    body = get_json(client, "/api/search", q="flood", category="Politics")
+    assert body["total"] == 0
+    assert body["notes"] == ["No article has category 'Politics' (did you mean 'politics'?)."]
 
 
 def test_article(client: FlaskClient) -> None:

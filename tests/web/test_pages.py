@@ -316,6 +316,7 @@ def test_unknown_facet_value_gives_empty_state(client: FlaskClient) -> None:
     html = html_of(client, "/?source=Nowhere+Times")
     assert "No articles found" in html
     assert "Source: Nowhere Times" in html
+    assert "No article has source &#39;Nowhere Times&#39;." in html
 
 
 def test_date_range_filters_results(client: FlaskClient) -> None:
@@ -485,7 +486,7 @@ def test_opensearch_description(client: FlaskClient) -> None:
     assert response.mimetype == "application/opensearchdescription+xml"
     body = response.get_data(as_text=True)
     assert "<OpenSearchDescription" in body
-    assert 'template="http://localhost/?q={searchTerms}' in body
+    assert 'template="/?q={searchTerms}' in body
     html = html_of(client, "/")
     assert re.search(
         r'<link rel="search" type="application/opensearchdescription\+xml"\s+'

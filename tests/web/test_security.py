@@ -213,6 +213,7 @@ EXPECTED_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
 }
 
 
@@ -258,3 +259,34 @@ def test_no_inline_script_or_style(client: FlaskClient, url: str) -> None:
     assert not re.search(r"\sstyle\s*=", html)
     assert not re.search(r"\son[a-z]+\s*=", html)
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html.split("<main")[0])
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/?q=flood", "/articles/jl-0001", "/nope", "/api/search?q=flood", "/opensearch.xml"],
+)
+def test_pages_and_api_answers_are_not_cached(client: FlaskClient, url: str) -> None:
+    assert client.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_keep_their_caching(client: FlaskClient) -> None:
+    assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")
+
+
+def opensearch_urls(client: FlaskClient, **headers: str) -> list[str]:
+    """Every URL in the OpenSearch description."""
+    xml = client.get("/opensearch.xml", headers=headers).get_data(as_text=True)
+    return re.findall(r'template="([^"]+)"', xml) + re.findall(r"<Image[^>]*>([^<]+)<", xml)
+
+
+def test_opensearch_ignores_the_host_header(client: FlaskClient) -> None:
+    urls = opensearch_urls(client, Host="evil.example")
+    assert len(urls) == 4
+    assert all(url.startswith("/") and "evil.example" not in url for url in urls), urls
+
+
+def test_opensearch_uses_the_configured_base_url(sample_index: Path) -> None:
+    app = create_app({"INDEX_DIR": str(sample_index), "BASE_URL": "https://news.example.org/"})
+    urls = opensearch_urls(app.test_client(), Host="evil.example")
+    assert urls[0] == "https://news.example.org/?q={searchTerms}&amp;page={startPage?}"
+    assert all(url.startswith("https://news.example.org/") for url in urls), urls

@@ -1,0 +1,244 @@
+"""Hostile query shapes against `archive serve`: the worst latency, and a plain search's p95
+while 8 clients send expensive queries, compared with its idle p95.
+
+Goals: every hostile query answered (results or a 400 refusal) in under 1 s; the plain p95
+under load no more than 2x its idle p95.
+
+Usage: .venv/bin/python bench/hostile_queries.py [--size 20000] [--index-dir DIR]
+The index of --size articles (copies of the BBC corpus with distinct ids and perturbed
+text) is built at --index-dir unless one is already there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench import _corpus  # noqa: E402
+from index.searcher import ArchiveSearcher  # noqa: E402
+from index.store import index_exists  # noqa: E402
+
+ARCHIVE = pathlib.Path(sys.executable).parent / "archive"
+SEED = 20261128
+PARALLEL = 8
+PLAIN = ["market", "government", "film", "game", "music", "election", "phone", "profit"]
+PLAIN += ["minister", "court", "police", "record", "mobile", "economy", "players", "oil"]
+
+
+def perturbed(text: str, rng: random.Random) -> str:
+    """The text with its paragraphs shuffled and one word in 20 misspelt (new index terms)."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    rng.shuffle(paragraphs)
+    words = "\n\n".join(paragraphs).split(" ")
+    for i in rng.sample(range(len(words)), len(words) // 20):
+        word = words[i]
+        if len(word) > 3 and word.isalpha():
+            j = rng.randrange(1, len(word) - 2)
+            words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+    return " ".join(words)
+
+
+def build_index(corpus: pathlib.Path, index_dir: pathlib.Path, size: int) -> None:
+    """Index ``size`` articles made from the corpus into ``index_dir``."""
+    articles = _corpus.load(corpus)
+    rng = random.Random(SEED)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = pathlib.Path(tmp) / "hostile.jsonl"
+        with source.open("w", encoding="utf-8") as out:
+            for n in range(size):
+                copy, article = divmod(n, len(articles))
+                base = articles[article]
+                text = base.text if copy == 0 else perturbed(base.text, rng)
+                record = {
+                    "id": f"{base.rel.removesuffix('.txt')}-{copy}",
+                    "title": base.title,
+                    "text": text,
+                    "category": base.rel.split("/")[0],
+                    "date": f"{2000 + copy % 20}-{1 + article % 12:02d}-{1 + article % 28:02d}",
+                }
+                out.write(json.dumps(record) + "\n")
+        print(f"indexing {size} articles into {index_dir} ...", flush=True)
+        started = time.perf_counter()
+        subprocess.run(
+            [str(ARCHIVE), "--index-dir", str(index_dir), "index", str(source)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        print(f"indexed in {time.perf_counter() - started:.0f} s")
+
+
+def hostile_queries(corpus: pathlib.Path) -> dict[str, str]:
+    """Named expensive query shapes, several built from the corpus's own words."""
+    titles = [a.title for a in _corpus.load(corpus, limit=400)]
+    words = sorted({w.lower() for t in titles for w in re.findall(r"[A-Za-z]{4,}", t)})
+    pairs = [" ".join(ws[:2]) for t in titles if len(ws := re.findall(r"[A-Za-z]{4,}", t)) >= 2]
+    rng = random.Random(SEED)
+    long_or = ""
+    while len(long_or) < 950:
+        long_or += ("" if not long_or else " OR ") + rng.choice(words)
+    phrases = ""
+    while len(phrases) < 950:
+        phrases += ("" if not phrases else " OR ") + f'"{rng.choice(pairs)}"'
+    return {
+        "vowel infixes": "*a* *e* *i* *o* *u*",
+        "any word": "?*",
+        "leading wildcard": "*tion",
+        "field-wide every": "text:*",
+        "open range": "[a TO]",
+        "range over all": "text:[a TO z]",
+        "open start range": "[TO m]",
+        "two-letter prefix": "co*",
+        "two-letter prefixes": "co* OR st* OR pr* OR re*",
+        "infix after prefix": "pr*ion*",
+        "fuzzy": "government~3",
+        "long OR list": long_or[:1000],
+        "many phrases": phrases[:1000],
+        "many ANDed words": " ".join(rng.sample(words, 60))[:1000],
+        "deep page": "said",
+    }
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, float, dict]:
+    """GET ``url``; status, seconds and the JSON body."""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url, timeout=300) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read()
+    return status, time.perf_counter() - started, json.loads(body)
+
+
+def search_url(base: str, q: str, page: int = 1) -> str:
+    """The API URL of a search."""
+    args = {"q": q} if page == 1 else {"q": q, "page": page}
+    return f"{base}/api/search?{urllib.parse.urlencode(args)}"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct`` percentile by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, round(pct / 100 * len(ordered)))) - 1]
+
+
+def plain_latencies(base: str, count: int) -> list[float]:
+    """Milliseconds of ``count`` plain one-word searches, one at a time."""
+    return [fetch(search_url(base, PLAIN[i % len(PLAIN)]))[1] * 1000 for i in range(count)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build or reuse the index, serve it and print the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=pathlib.Path, default=_corpus.DEFAULT_ROOT)
+    ap.add_argument("--size", type=int, default=20_000)
+    ap.add_argument("--index-dir", type=pathlib.Path)
+    ap.add_argument("--rounds", type=int, default=3, help="times each hostile shape is sent")
+    ap.add_argument("--plain", type=int, default=80, help="plain searches per measurement")
+    args = ap.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"no corpus at {args.corpus}", file=sys.stderr)
+        return 1
+    index_dir = args.index_dir or REPO / "bench" / "out" / f"hostile-index-{args.size}"
+    if index_exists(index_dir):
+        print(f"reusing the index at {index_dir}")
+    else:
+        build_index(args.corpus, index_dir, args.size)
+    shapes = hostile_queries(args.corpus)
+    print(f"load average before the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(ARCHIVE), "--index-dir", str(index_dir), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                fetch(search_url(base, "news"))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.2)
+        with ArchiveSearcher.open(index_dir) as searcher:
+            docs = searcher.doc_count
+        plain_latencies(base, 10)  # warm the readers and the OS cache
+
+        print(f"\n{docs} articles; each hostile shape sent {args.rounds} times, one at a time")
+        worst: list[float] = []
+        for name, q in shapes.items():
+            page = 1000 if name == "deep page" else 1
+            runs = [fetch(search_url(base, q, page)) for _ in range(args.rounds)]
+            status, _, body = runs[-1]
+            slowest = max(r[1] for r in runs)
+            worst.append(slowest)
+            if status == 200:
+                outcome = f"{body['total']} results" + (", partial" if body["partial"] else "")
+            else:
+                outcome = f"{status}: {body['error']['message'][:70]}"
+            print(f"  {name:<20} max {slowest * 1000:6.0f} ms  {outcome}")
+        print(f"hostile p100: {max(worst) * 1000:.0f} ms (goal < 1000 ms)")
+
+        idle = plain_latencies(base, args.plain)
+        stop = threading.Event()
+        sent = [0]
+
+        def attack(offset: int) -> None:
+            urls = [search_url(base, q) for q in shapes.values()]
+            i = offset
+            while not stop.is_set():
+                fetch(urls[i % len(urls)])
+                sent[0] += 1
+                i += 1
+
+        attackers = [threading.Thread(target=attack, args=(i,)) for i in range(PARALLEL)]
+        for thread in attackers:
+            thread.start()
+        time.sleep(1)
+        loaded = plain_latencies(base, args.plain)
+        stop.set()
+        for thread in attackers:
+            thread.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    idle_p95, loaded_p95 = percentile(idle, 95), percentile(loaded, 95)
+    print(f"\nplain search ({args.plain} one-word queries, one at a time)")
+    print(f"  idle:  median {statistics.median(idle):.0f} ms, p95 {idle_p95:.0f} ms")
+    print(
+        f"  with {PARALLEL} clients sending hostile queries ({sent[0]} sent): "
+        f"median {statistics.median(loaded):.0f} ms, p95 {loaded_p95:.0f} ms"
+    )
+    print(f"  p95 ratio: {loaded_p95 / idle_p95:.1f}x (goal <= 2x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

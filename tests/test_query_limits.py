@@ -1,0 +1,206 @@
+"""Bounded query cost: expansions refused with a message, searches stopped at a time limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html import escape
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+
+from app.cli import DEFAULT_TIME_LIMIT, cli
+from index.errors import QueryTooExpensive, SearchBusy
+from index.limits import DEFAULT_LIMITS, QueryLimits, bound_query, costly_turn
+from index.searcher import ArchiveSearcher
+from web import create_app
+
+#: Matches many sample articles, in several segments' worth of documents.
+BROAD = "river OR harbour OR council OR flood"
+STOPPED = QueryLimits(time_limit=0)
+#: Every query reading any posting counts as costly.
+ALL_COSTLY = QueryLimits(costly_postings=0)
+
+#: Query shapes that expanded to every word of the index, each refused with a reason.
+REFUSED = {
+    "*a* *e* *i* *o* *u*": "at least 2 letters before its first * or ?",
+    "?*": "at least 2 letters before its first * or ?",
+    "title:*ood": "at least 2 letters before its first * or ?",
+    "a*": "at least 2 letters before its first * or ?",
+    "[a TO]": f"more than {DEFAULT_LIMITS.max_terms:,} different words",
+    "text:[a TO z]": f"more than {DEFAULT_LIMITS.max_terms:,} different words",
+    "[TO zzz]": f"more than {DEFAULT_LIMITS.max_terms:,} different words",
+}
+#: Expensive-looking shapes the limits let through.
+ALLOWED = [
+    "clim*",
+    "wom?n",
+    "title:harb*",
+    "text:*",
+    "river~3",
+    " OR ".join(["river", "harbour", "council", "flood", "storm", "bus"] * 30),
+    " OR ".join(['"river wall"', '"bus fares"', '"city council"', '"harbour wall"'] * 10),
+    "year:[2000 TO 2030]",
+]
+
+
+@pytest.fixture
+def searcher(sample_index: Path) -> Iterator[ArchiveSearcher]:
+    """A searcher over the sample index."""
+    with ArchiveSearcher.open(sample_index) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize(("query", "reason"), REFUSED.items())
+def test_expanding_shapes_are_refused_with_a_reason(
+    searcher: ArchiveSearcher, query: str, reason: str
+) -> None:
+    with pytest.raises(QueryTooExpensive, match=reason.replace("*", r"\*").replace("?", r"\?")):
+        searcher.search(query)
+
+
+@pytest.mark.parametrize("query", ALLOWED)
+def test_bounded_shapes_still_search(searcher: ArchiveSearcher, query: str) -> None:
+    results = searcher.search(query)
+    assert results.total >= 1 and not results.partial
+
+
+def test_field_wide_every_is_every_article(searcher: ArchiveSearcher) -> None:
+    assert searcher.search("text:*").total == searcher.doc_count
+
+
+def test_expansion_budget_is_shared_by_the_whole_query(searcher: ArchiveSearcher) -> None:
+    reader = searcher.searcher.reader()
+    prefixes = ("harb", "clim", "counc")
+    counts = [
+        sum(1 for f in ("title", "text") for _ in reader.expand_prefix(f, p)) for p in prefixes
+    ]
+    combined = " OR ".join(f"{p}*" for p in prefixes)
+    # Each prefix fits the budget on its own; together they do not.
+    tight = QueryLimits(max_terms=max(counts))
+    for prefix in prefixes:
+        assert searcher.search(f"{prefix}*", limits=tight).total >= 1
+    with pytest.raises(QueryTooExpensive, match="more than"):
+        searcher.search(combined, limits=tight)
+    assert searcher.search(combined, limits=QueryLimits(max_terms=sum(counts))).total >= 1
+
+
+def test_time_limit_returns_the_results_found_so_far(searcher: ArchiveSearcher) -> None:
+    full = searcher.search(BROAD)
+    assert full.total > 2 and not full.partial
+    cut = searcher.search(BROAD, limits=STOPPED)
+    assert cut.partial and cut.to_dict()["partial"] is True
+    assert any("stopped" in note for note in cut.notes)
+    # A passed deadline stops right after the first match: one article, counted everywhere.
+    assert cut.total == len(cut.hits) == 1
+    assert all(sum(n for _, n in values) == 1 for values in cut.facets.values())
+    assert cut.hits[0].id in {h.id for h in searcher.search(BROAD, pagelen=100).hits}
+
+
+def test_time_limit_with_sort_and_filters(searcher: ArchiveSearcher) -> None:
+    cut = searcher.search(BROAD, sort="newest", filters={"year": ["2024"]}, limits=STOPPED)
+    assert cut.partial and cut.total == 1
+    assert cut.facets["year"] == [("2024", 1)]
+
+
+def test_a_single_match_is_never_partial(searcher: ArchiveSearcher) -> None:
+    one = searcher.search("harbour", pagelen=1).hits[0].id
+    results = searcher.search(f"id:{one}", limits=STOPPED)
+    assert results.total == 1 and not results.partial
+
+
+def test_costly_searches_take_turns(searcher: ArchiveSearcher) -> None:
+    with costly_turn(True):  # another costly search is running
+        with pytest.raises(SearchBusy, match="try again in a moment"):
+            searcher.search(BROAD, limits=ALL_COSTLY)
+        # Everyday searches do not wait for it.
+        assert searcher.search(BROAD).total > 1
+        assert searcher.search("", limits=ALL_COSTLY).total == searcher.doc_count
+    assert searcher.search(BROAD, limits=ALL_COSTLY).total > 1
+
+
+def test_broad_queries_are_costly_and_plain_ones_are_not(searcher: ArchiveSearcher) -> None:
+    reader = searcher.searcher.reader()
+    common = [text.decode() for _, text in reader.most_frequent_terms("text", 40)]
+    long_or = " OR ".join(common)
+    assert bound_query(searcher.parse(long_or)[0], reader, DEFAULT_LIMITS)[1]
+    assert not bound_query(searcher.parse("harbour")[0], reader, DEFAULT_LIMITS)[1]
+    assert not bound_query(searcher.parse("")[0], reader, DEFAULT_LIMITS)[1]
+
+
+def test_cli_refuses_with_a_message(sample_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["--index-dir", str(sample_index), "search", "?*"])
+    assert result.exit_code == 1
+    assert "needs at least 2 letters before its first * or ?" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_cli_time_limit_prints_a_note(sample_index: Path) -> None:
+    args = ["--index-dir", str(sample_index), "search", BROAD, "--time-limit", "0"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "note: The search took longer than 0 s and was stopped" in result.stderr
+    assert result.stdout.startswith("1 result (")
+    data = CliRunner().invoke(cli, [*args, "--json"]).stdout
+    assert '"partial": true' in data
+
+
+def test_cli_default_is_the_library_default() -> None:
+    # The CLI names the value without importing Whoosh at start-up.
+    assert DEFAULT_LIMITS.time_limit == DEFAULT_TIME_LIMIT
+
+
+def web_client(sample_index: Path, limits: QueryLimits = DEFAULT_LIMITS) -> FlaskClient:
+    """A test client of the app over the sample index with these limits."""
+    app = create_app({"INDEX_DIR": str(sample_index), "TESTING": True, "QUERY_LIMITS": limits})
+    return app.test_client()
+
+
+@pytest.mark.parametrize("query", ["?*", "*a* *e* *i* *o* *u*", "[a TO]"])
+def test_web_refuses_with_the_reason(sample_index: Path, query: str) -> None:
+    client = web_client(sample_index)
+    api = client.get("/api/search", query_string={"q": query})
+    assert api.status_code == 400 and api.mimetype == "application/json"
+    message = api.get_json()["error"]["message"]
+    assert "letters before its first" in message or "different words" in message
+    # The page shows the reason as a note, with the query in the box to narrow it.
+    page = client.get("/", query_string={"q": query}).get_data(as_text=True)
+    assert escape(message) in page.split('class="notes"')[1]
+    assert f'value="{escape(query)}"' in page
+
+
+def test_web_article_page_ignores_a_costly_query(sample_index: Path) -> None:
+    client = web_client(sample_index)
+    plain = client.get("/articles/jl-0001?q=zzqxv").get_data(as_text=True)
+    response = client.get("/articles/jl-0001", query_string={"q": "?*"})
+    assert response.status_code == 200
+    # Shown without marks rather than with every word of the article marked.
+    marks = '<mark class="term">'
+    assert response.get_data(as_text=True).count(marks) == plain.count(marks)
+
+
+def test_web_time_limit_marks_results_partial(sample_index: Path) -> None:
+    client = web_client(sample_index, STOPPED)
+    data = client.get("/api/search", query_string={"q": BROAD}).get_json()
+    assert data["partial"] is True and data["total"] == len(data["hits"]) == 1
+    html = client.get("/", query_string={"q": BROAD}).get_data(as_text=True)
+    assert "The search took longer than 0 s and was stopped" in html
+    full = web_client(sample_index).get("/api/search", query_string={"q": BROAD}).get_json()
+    assert full["partial"] is False and full["total"] > 1
+
+
+def test_web_busy_costly_search_is_503_with_retry_after(sample_index: Path) -> None:
+    client = web_client(sample_index, ALL_COSTLY)
+    with costly_turn(True):
+        api = client.get("/api/search", query_string={"q": BROAD})
+        assert api.status_code == 503 and api.headers["Retry-After"] == "1"
+        assert "try again in a moment" in api.get_json()["error"]["message"]
+        assert client.get("/").status_code == 200
+    assert client.get("/api/search", query_string={"q": BROAD}).status_code == 200
+
+
+def test_web_deep_page_of_a_stopped_search_is_not_an_error(sample_index: Path) -> None:
+    client = web_client(sample_index, STOPPED)
+    response = client.get("/api/search", query_string={"q": BROAD, "page": 2})
+    assert response.status_code == 200 and response.get_json()["partial"] is True
