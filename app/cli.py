@@ -15,12 +15,13 @@ from typing import Any
 
 import click
 
+from app.progress import Progress
+
 # Only light modules at the top: each command imports what it needs, so that search, show and
 # stats do not pay for the readers, sumy, numpy and NLTK (over a second before), and the
 # options' choices come from archive.choices rather than the modules that implement them.
 from archive.choices import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, FORMATS, SUMMARIZERS
 from archive.errors import ArchiveError
-from app.progress import Progress
 from index.errors import SearchIndexError
 
 DEFAULT_INDEX_DIR = "./instance/index"
@@ -400,8 +401,8 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
 
     Example: archive summarize article.txt --summarizer textrank --json
     """
-    from archive.clean import clean_text
     from app.indexer import collection_segmenter
+    from archive.clean import clean_text
     from archive.summarize import summarize as run_summary
 
     text = clean_text(file.read())

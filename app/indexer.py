@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.workers import make_pool
 from archive.clean import clean_line, clean_text
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
@@ -24,7 +25,6 @@ from archive.readers import (
 )
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
-from app.workers import make_pool
 from index.errors import IndexUnwritable
 from index.store import (
     RunLock,

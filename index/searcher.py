@@ -22,6 +22,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import ResultsPage, Searcher
 
+from index.errors import QueryTooExpensive
 from index.highlight import lead, snippet
 from index.limits import (
     DEFAULT_LIMITS,
@@ -30,6 +31,7 @@ from index.limits import (
     bound_query,
     costly_turn,
 )
+from index.marking import Marker, query_terms
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
 from index.store import (
     folder_identity,
@@ -402,6 +404,20 @@ class ArchiveSearcher:
         record = {name: doc.get(name, "") for name in ARTICLE_FIELDS}
         record["summary_sentences"] = list(record["summary_sentences"] or [])
         return record
+
+    def marker(self, text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Marker:
+        """What marks the terms of the query ``text`` in an article's title and paragraphs."""
+        terms: set[str] = set()
+        if text:
+            reader = self.searcher.reader()
+            query, _ = self.parse(text)
+            try:
+                query, _ = bound_query(query, reader, limits)
+            except QueryTooExpensive:
+                pass  # too costly to expand for marks; the article shows unmarked
+            else:
+                terms = query_terms(query, reader)
+        return Marker(terms, self.schema["text"].analyzer)
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """All stored fields of one article, or None for an unknown id."""

@@ -38,14 +38,18 @@ def modules() -> list[tuple[str, Path]]:
 
 
 @pytest.mark.parametrize(
-    ("layer", "path"), modules(), ids=lambda v: str(v.relative_to(REPO)) if isinstance(v, Path) else v
+    ("layer", "path"),
+    modules(),
+    ids=lambda v: str(v.relative_to(REPO)) if isinstance(v, Path) else v,
 )
 def test_no_upward_or_foreign_imports(layer: str, path: Path) -> None:
     imported = imported_packages(path)
     upward = {name for name in imported if name in LAYERS} - ALLOWED[layer]
     assert not upward, f"{path.relative_to(REPO)} imports {sorted(upward)} from a layer above it"
     foreign = {name for name in imported if OWNED.get(name, layer) != layer}
-    assert not foreign, f"{path.relative_to(REPO)} imports {sorted(foreign)}, owned by another layer"
+    assert not foreign, (
+        f"{path.relative_to(REPO)} imports {sorted(foreign)}, owned by another layer"
+    )
     if "web" in imported and layer == "app":
         assert path.relative_to(REPO).as_posix() == WEB_BRIDGE
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from index.errors import IndexNotFound, QueryTooExpensive, SearchBusy, SearchIndexError
 from index.limits import DEFAULT_LIMITS
-from web import api, pages, searcher
+from web import api, db, pages
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
@@ -45,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Keep the field order of Results.to_dict(), the shape the CLI prints too.
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    searcher.init_app(app)
+    db.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.after_request(_security_headers)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
+from web.db import get_searcher
 from web.params import MAX_PAGE, parse_search_args
-from web.searcher import get_searcher
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
