@@ -8,7 +8,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
-from app.workers import WINDOW_PER_WORKER, MapFn, bounded_map, run_chunk
+from app.chunks import WINDOW_PER_WORKER, MapFn, bounded_map, run_chunk
 from archive.errors import ArchiveError
 
 # Runs a worker process has been set up for, so the segmenter is installed once per run.
