@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +21,13 @@ from app.progress import Progress
 # Only light modules at the top: each command imports what it needs, so that search, show and
 # stats do not pay for the readers, sumy, numpy and NLTK (over a second before), and the
 # options' choices come from archive.choices rather than the modules that implement them.
-from archive.choices import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, FORMATS, SUMMARIZERS
+from archive.choices import (
+    DEFAULT_SENTENCES,
+    DEFAULT_SUMMARIZER,
+    FORMATS,
+    MAX_ARTICLE_BYTES,
+    SUMMARIZERS,
+)
 from archive.errors import ArchiveError
 from index.errors import SearchIndexError
 
@@ -29,6 +36,16 @@ DEFAULT_INDEX_DIR = "./instance/index"
 PROGRESS_EVERY = 30.0
 #: The default of index.limits.QueryLimits.time_limit (not imported: it loads Whoosh).
 DEFAULT_TIME_LIMIT = 0.5
+# Control characters (ESC starts terminal sequences) and bidi overrides in untrusted text.
+_UNPRINTABLE = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE_IN_LINE = re.compile(f"[\n{_UNPRINTABLE}]")
+_UNPRINTABLE_IN_TEXT = re.compile(f"[{_UNPRINTABLE}]")
+
+
+def printable(text: object, lines: bool = False) -> str:
+    """Untrusted text with control characters shown as escapes, so it cannot drive the terminal."""
+    pattern = _UNPRINTABLE_IN_TEXT if lines else _UNPRINTABLE_IN_LINE
+    return pattern.sub(lambda m: m.group().encode("unicode_escape").decode(), str(text))
 
 
 class Context:
@@ -102,6 +119,14 @@ def cli(ctx: click.Context, index_dir: Path) -> None:
     "--scheduler", metavar="ADDRESS", help="Run the per-article work on this Dask scheduler."
 )
 @click.option(
+    "--max-article-bytes",
+    type=click.IntRange(min=1000),
+    default=MAX_ARTICLE_BYTES,
+    show_default=True,
+    help="Text kept per article; the rest is dropped with a warning.",
+)
+@click.option("--follow-links", is_flag=True, help="Read linked files outside the folders given.")
+@click.option(
     "--encoding",
     callback=lambda ctx, param, value: _encoding(value),
     help="Encoding of text that is not UTF-8 (default: cp1252, else latin-1, with a warning).",
@@ -141,6 +166,8 @@ def index(
     batch_size: int,
     lock_wait: float,
     scheduler: str | None,
+    max_article_bytes: int,
+    follow_links: bool,
     encoding: str | None,
     dayfirst: bool,
     include: tuple[str, ...],
@@ -166,6 +193,8 @@ def index(
         batch_size=batch_size,
         lock_wait=lock_wait,
         scheduler=scheduler,
+        max_article_bytes=max_article_bytes,
+        follow_links=follow_links,
         encoding=encoding,
         dayfirst=dayfirst,
         include=include,
@@ -177,7 +206,7 @@ def index(
     with _progress(total, None if interactive else progress_every) as advance:
 
         def on_problem(problem: Any) -> None:
-            click.echo(("\n" if interactive else "") + f"{problem}", err=True)
+            click.echo(("\n" if interactive else "") + printable(problem), err=True)
 
         report = index_paths(
             path_list, obj.index_dir, settings, on_problem=on_problem, on_progress=advance
@@ -282,21 +311,25 @@ def search(
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     for note in results.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {printable(note)}", err=True)
     if results.corrected:
-        click.echo(f"Did you mean: {results.corrected}?")
+        click.echo(f"Did you mean: {printable(results.corrected)}?")
     first = (results.page - 1) * results.pagelen
     took = f"{results.took_ms:.0f} ms"
     pages = f"page {results.page} of {results.pages}"
     click.echo(f"{_count(results.total, 'result')} ({took}), {pages}")
     for rank, hit in enumerate(results.hits, start=first + 1):
-        meta = " | ".join(x for x in (hit.date, hit.source, hit.author, hit.category) if x)
-        click.echo(f"\n{rank}. {click.style(hit.title, bold=True)}  [{hit.id}]")
+        meta = printable(
+            " | ".join(x for x in (hit.date, hit.source, hit.author, hit.category) if x)
+        )
+        click.echo(
+            f"\n{rank}. {click.style(printable(hit.title), bold=True)}  [{printable(hit.id)}]"
+        )
         if meta:
             click.echo(f"   {meta}")
         click.echo(f"   {_terminal_marks(hit.snippet)}")
         if hit.summary:
-            click.echo(f"   Summary: {hit.summary}")
+            click.echo(f"   Summary: {printable(hit.summary)}")
 
 
 def _count(n: int, noun: str) -> str:
@@ -307,7 +340,8 @@ def _count(n: int, noun: str) -> str:
 def _terminal_marks(snippet: str) -> str:
     """Show HTML snippet marks as bold text on a terminal."""
     bold = click.style("\0", bold=True).split("\0")
-    marked = unescape(snippet.replace("<mark>", bold[0]).replace("</mark>", bold[1]))
+    marked = printable(unescape(snippet.replace("<mark>", "\ue000").replace("</mark>", "\ue001")))
+    marked = marked.replace("\ue000", bold[0]).replace("\ue001", bold[1])
     return " ".join(marked.split())  # paragraph breaks would scatter the listing
 
 
@@ -330,14 +364,16 @@ def show(obj: Context, doc_id: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
-    click.echo(click.style(record["title"], bold=True))
+    click.echo(click.style(printable(record["title"]), bold=True))
     for name in ("id", "author", "date", "source", "category", "url"):
         if record[name]:
-            click.echo(f"{name}: {record[name]}")
-    click.echo(f"\nSummary ({record['segmented'] or 'none'}): {record['summary']}")
+            click.echo(f"{name}: {printable(record[name])}")
+    # How the sentences were found is a detail for the curious, not part of the summary.
+    click.echo(f"sentences: {record['segmented'] or 'none'}")
+    click.echo(f"\nSummary: {printable(record['summary'])}")
     if record["summary_note"]:
-        click.echo(f"note: {record['summary_note']}")
-    click.echo(f"\n{record['text']}")
+        click.echo(f"note: {printable(record['summary_note'])}")
+    click.echo(f"\n{printable(record['text'], lines=True)}")
 
 
 @cli.command()
@@ -382,7 +418,7 @@ def stats(obj: Context, as_json: bool) -> None:
         if data[facet]:
             click.echo(f"\nper {facet}:")
             for value, count in data[facet].items():
-                click.echo(f"  {count:>7}  {value}")
+                click.echo(f"  {count:>7}  {printable(value)}")
 
 
 @cli.command()
@@ -403,11 +439,13 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
     """
     from app.indexer import collection_segmenter
     from archive.clean import clean_text
+    from archive.summarize import split_heading
     from archive.summarize import summarize as run_summary
 
-    text = clean_text(file.read())
+    title, text = split_heading(clean_text(file.read()))
     summary = run_summary(
         text,
+        title=title,
         summarizer=summarizer,
         sentences=sentences,
         segmenter=collection_segmenter(obj.index_dir),

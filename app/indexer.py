@@ -16,6 +16,7 @@ from archive.clean import clean_line, clean_text
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
 from archive.readers import (
+    MAX_ARTICLE_BYTES,
     ReadOptions,
     check_paths,
     count_records,
@@ -43,8 +44,10 @@ SEGMENTER_FILE = "segmenter.model"
 #: Articles read to learn a collection's sentence boundaries when its index is new.
 TRAINING_ARTICLES = 300
 MIN_TRAINING_ARTICLES = 50
+#: Characters of each article used for training, so one huge article cannot dominate or stall it.
+TRAINING_CHARS = 100_000
 #: Bumped when the clean-up or summary code changes what it makes from the same input.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Settings:
     batch_size: int = 1000
     lock_wait: float = 0.0
     scheduler: str | None = None
+    max_article_bytes: int = MAX_ARTICLE_BYTES
+    follow_links: bool = False
     encoding: str | None = None
     dayfirst: bool = False
     include: tuple[str, ...] = ()
@@ -79,6 +84,8 @@ class Settings:
             exclude=self.exclude,
             known_ids=kept.known_ids,
             roots=kept.roots,
+            max_bytes=self.max_article_bytes,
+            follow_links=self.follow_links,
         )
 
     @property
@@ -205,7 +212,7 @@ def load_segmenter(
     if saved is not None:
         return saved, False
     items = read_paths(paths, fmt, options)
-    texts = (clean_text(item.text) for item in items if isinstance(item, Article))
+    texts = (clean_text(item.text[:TRAINING_CHARS]) for item in items if isinstance(item, Article))
     sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False

@@ -34,6 +34,8 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
 # Control and format characters other than newline and tab are scraping debris.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# Lone surrogates (from a JSON ``\ud800`` escape) cannot be encoded, stored or printed.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 _SPACES = re.compile(r"[^\S\n]+")
 _PARAGRAPHS = re.compile(r"\n\s*\n+")
 
@@ -90,3 +92,8 @@ def clean_line(text: str) -> str:
         text = strip_html(text)
     text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text))
     return " ".join(text.split())
+
+
+def repair_surrogates(text: str) -> tuple[str, int]:
+    """Replace lone surrogates with U+FFFD; return the text and how many were replaced."""
+    return _SURROGATES.subn("\ufffd", text)

@@ -39,7 +39,10 @@ def parse_date(value: str, *, dayfirst: bool = False) -> datetime:
         parsed = parse(text)
         if parsed is not None:
             if parsed.tzinfo is not None:
-                parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+                try:
+                    parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+                except OverflowError:  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+                    raise ValueError(f"date out of range {value[:60]!r}") from None
             if not 1000 <= parsed.year <= 9999:
                 break
             return parsed
@@ -56,7 +59,7 @@ def _iso(text: str) -> datetime | None:
 def _rfc2822(text: str) -> datetime | None:
     try:
         return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 

@@ -14,7 +14,7 @@ from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTr
 from archive.clean import clean_text
 from archive.model import Article
 from archive.readers import read_paths
-from archive.restore import BoundaryModel, train_boundary_model, words_of
+from archive.restore import BoundaryModel, strip_punctuation, train_boundary_model
 
 SAMPLE_DIR = pathlib.Path(__file__).parent / "data" / "sample"
 
@@ -39,6 +39,8 @@ _BYLINE_RE = re.compile(
 _MAX_CHARS = 2_000_000
 _MAX_RESTORE_WORDS = 20_000
 _MAX_SENTENCE_CHARS = 5_000
+# Gap log-odds below which a restored sentence may start mid-clause (true starts score ~3-5).
+_SURE_START = 2.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Segmentation:
     sentences: list[str]
     method: str  # "punkt" | "restored" | "empty"
     note: str | None = None
+    # Restored sentences whose start the model doubts: they may begin mid-clause.
+    doubtful: frozenset[int] = frozenset()
 
 
 def is_unpunctuated(text: str) -> bool:
@@ -78,7 +82,7 @@ def strip_leading_residue(text: str) -> tuple[str, bool]:
 def _finish(words: list[str]) -> str:
     s = " ".join(words)
     s = s[:1].upper() + s[1:]
-    return s + "."
+    return s if s.endswith((".", "!", "?")) else s + "."
 
 
 class Segmenter:
@@ -115,14 +119,43 @@ class Segmenter:
         return out
 
     def restore(self, text: str) -> list[str]:
-        """Sentences of an unpunctuated text, each capitalised and full-stopped."""
-        out = []
+        """Sentences of an unpunctuated text, each capitalised and full-stopped.
+
+        Only boundaries, a first capital and a final full stop are added: every character
+        of the text is kept ("A&E" stays "A&E"), since the model sees words without marks.
+        """
+        return self._restore(text)[0]
+
+    def _restore(self, text: str) -> tuple[list[str], frozenset[int]]:
+        """Restored sentences and the indices of those whose start the model doubts."""
+        out: list[str] = []
+        doubtful = set()
         # Blank lines survive punctuation loss and are reliable boundaries.
         for para in re.split(r"\n\s*\n", text):
-            words = words_of(para)
-            for sent in self.model.split(words):
-                out.append(_finish(sent))
-        return out
+            tokens: list[str] = []
+            words: list[str] = []
+            for token in para.split():
+                word = strip_punctuation(token)
+                if word or not tokens:
+                    tokens.append(token)
+                    words.append(word)
+                else:  # a lone mark ("-", "&") stays with the word before it
+                    tokens[-1] += " " + token
+            if words and not words[0]:  # the paragraph opened with lone marks
+                if len(tokens) == 1:
+                    continue
+                lead = tokens.pop(0)
+                tokens[0] = f"{lead} {tokens[0]}"
+                words.pop(0)
+            scores = self.model.gap_scores(words)
+            start = 0
+            for end in [*self.model.boundaries(words), len(words) - 1]:
+                if end >= start:
+                    if start and scores[start - 1] < _SURE_START:
+                        doubtful.add(len(out))
+                    out.append(_finish(tokens[start : end + 1]))
+                start = end + 1
+        return out, frozenset(doubtful)
 
     def segment(self, text: str) -> Segmentation:
         """Split text into sentences, noting whether Punkt or restoration was used."""
@@ -138,12 +171,13 @@ class Segmenter:
             notes.append("leading byline removed")
         if not text.strip():
             return Segmentation([], "empty", "; ".join(notes + ["no text"]))
+        doubtful: frozenset[int] = frozenset()
         if is_unpunctuated(text):
             n_words = len(_WORD_RE.findall(text))
             if n_words > _MAX_RESTORE_WORDS:
                 text = " ".join(_WORD_RE.findall(text)[:_MAX_RESTORE_WORDS])
                 notes.append(f"only the first {_MAX_RESTORE_WORDS} words restored")
-            sentences = self.restore(text)
+            sentences, doubtful = self._restore(text)
             method = "restored"
             notes.append("punctuation missing: sentence boundaries restored")
         else:
@@ -152,11 +186,13 @@ class Segmenter:
         long = [s for s in sentences if len(s) > _MAX_SENTENCE_CHARS]
         if long:
             # A megabyte with no spaces is not a sentence anyone wants to read.
-            sentences = [s for s in sentences if len(s) <= _MAX_SENTENCE_CHARS]
+            keep = [i for i, s in enumerate(sentences) if len(s) <= _MAX_SENTENCE_CHARS]
+            doubtful = frozenset(j for j, i in enumerate(keep) if i in doubtful)
+            sentences = [sentences[i] for i in keep]
             notes.append(f"{len(long)} over-long fragment(s) dropped")
         if not sentences:
             return Segmentation([], "empty", "; ".join(notes + ["no sentences found"]))
-        return Segmentation(sentences, method, "; ".join(notes) or None)
+        return Segmentation(sentences, method, "; ".join(notes) or None, doubtful)
 
     def save(self, path: pathlib.Path) -> None:
         """Write the segmenter to one file."""

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
+import math
+import pathlib
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
+import numpy as np
 from numpy.linalg import LinAlgError
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.nlp.stemmers import Stemmer
@@ -35,6 +40,7 @@ _PLAIN_SUMMARIZERS = {
     "kl": KLSummarizer,
     "reduction": ReductionSummarizer,
 }
+WEIGHTS_PATH = pathlib.Path(__file__).parent / "data" / "summary_weights.json"
 # The graph and reduction summarisers compare every pair of sentences; past this
 # many candidates the summary of a long article would take seconds.
 MAX_CANDIDATES = 120
@@ -112,13 +118,162 @@ def _build(name: str, sentences: list[str], title: str):
     return s
 
 
-def _candidates(sentences: list[str]) -> tuple[list[int], str | None]:
-    """Indices of sentences worth ranking: de-duplicated, sane length, capped in number."""
-    seen: set[str] = set()
+# Openers that lean on an earlier sentence: a pronoun, a connective, or "She added:".
+_DEPENDENT_RE = re.compile(
+    r"^[\"“‘']?(?:(?:he|she|they|it|this|these|those|that|his|her|their|its|but|however|also|"
+    r"and|yet|so|meanwhile|moreover|furthermore|nevertheless|instead|still|besides|likewise|"
+    r"otherwise|such|then|even so)\b(?!-)|(?:[\w'’-]+\s+){0,3}(?:said|added|says|adds)\s*:)",
+    re.IGNORECASE,
+)
+FEATURES = (
+    "position",
+    "first",
+    "inverse_position",
+    "log_length",
+    "textrank",
+    "textrank_rank",
+    "lexrank",
+    "lexrank_rank",
+    "reduction",
+    "reduction_rank",
+    "centroid",
+    "title_overlap",
+    "dependent",
+    "open_quote",
+)
+
+
+def is_dependent(sentence: str) -> bool:
+    """True when a sentence opens with a word that needs the sentence before it."""
+    return bool(_DEPENDENT_RE.match(sentence))
+
+
+def has_open_quote(sentence: str) -> bool:
+    """True when a sentence opens or closes a quotation that it does not finish."""
+    return sentence.count('"') % 2 == 1 or sentence.count("“") != sentence.count("”")
+
+
+def _scaled(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Scores over their maximum, and 1/(1+rank) so both scale and order reach the scorer."""
+    v = np.nan_to_num(np.asarray(values, dtype=float))
+    top = v.max() if v.size and v.max() > 0 else 1.0
+    rank = np.empty(len(v))
+    rank[np.argsort(-v, kind="stable")] = np.arange(len(v))
+    return v / top, 1.0 / (1.0 + rank)
+
+
+def _lexrank_scores(doc: ObjectDocumentModel) -> list[float]:
+    """LexRank's sentence scores (sumy computes them inside __call__ only)."""
+    lex = _build("lexrank", [], "")
+    words = [lex._to_words_set(s) for s in doc.sentences]
+    tf = lex._compute_tf(words)
+    matrix = lex._create_matrix(words, lex.threshold, tf, lex._compute_idf(words))
+    return list(lex.power_method(matrix, lex.epsilon))
+
+
+def sentence_features(sentences: list[str], title: str = "") -> np.ndarray:
+    """One row of FEATURES per sentence: position, length, sumy scores, centrality, title."""
+    tok = SentenceTokenizer()
+    doc = ObjectDocumentModel([Paragraph([Sentence(s, tok) for s in sentences])])
+    n = len(sentences)
+    textrank = _build("textrank", [], "").rate_sentences(doc)
+    reduction = _build("reduction", [], "").rate_sentences(doc)
+    columns = [
+        _scaled([textrank[s] for s in doc.sentences]),
+        _scaled(_lexrank_scores(doc)),
+        _scaled([reduction[s] for s in doc.sentences]),
+    ]
+    stems = [
+        {_STEMMER(w.lower()) for w in s.words if w.lower() not in _STOP_WORDS}
+        for s in doc.sentences
+    ]
+    tf = Counter(w for ws in stems for w in ws)
+    norm = math.sqrt(sum(c * c for c in tf.values())) or 1.0
+    title_stems = {_STEMMER(w.lower()) for w in _TOKEN_RE.findall(title)} - set(_STOP_WORDS)
+    rows = []
+    for i, sentence in enumerate(sentences):
+        length = len(doc.sentences[i].words)
+        ws = stems[i]
+        rows.append(
+            [
+                i / max(1, n - 1),
+                float(i == 0),
+                1.0 / (i + 1),
+                math.log1p(length),
+                *(x for col in columns for x in (col[0][i], col[1][i])),
+                sum(tf[w] for w in ws) / (norm * math.sqrt(len(ws)) if ws else 1.0),
+                len(ws & title_stems) / len(title_stems) if title_stems else 0.0,
+                float(is_dependent(sentence)),
+                float(has_open_quote(sentence)),
+            ]
+        )
+    return np.asarray(rows, dtype=float)
+
+
+@functools.cache
+def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The shipped scorer: mean, scale, weights (bias first) and intercept."""
+    try:
+        data = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError("feature list differs from this code's")
+        return (
+            np.asarray(data["mean"], dtype=float),
+            np.asarray(data["scale"], dtype=float),
+            np.asarray(data["weights"], dtype=float),
+            float(data["bias"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SummaryError(f"cannot load the summary scorer {WEIGHTS_PATH}: {exc}") from exc
+
+
+def sentence_probabilities(features: np.ndarray) -> np.ndarray:
+    """The learned scorer's probability that each sentence belongs in a summary."""
+    mean, scale, weights, bias = _weights()
+    z = ((features - mean) / scale) @ weights + bias
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def select_sentences(
+    values: np.ndarray, sentences: list[str], count: int, doubtful: Collection[int] = ()
+) -> list[int]:
+    """The count best sentences by value, in document order, not opening on a dependent one.
+
+    doubtful: sentences that may start mid-clause (restored text); they do not open either.
+    """
+    order = [int(i) for i in np.argsort(-values, kind="stable")]
+    chosen = set(order[:count])
+    spare = order[count:]
+    while chosen and spare:
+        first = min(chosen)
+        text = sentences[first]
+        if first == 0 or not (is_dependent(text) or has_open_quote(text) or first in doubtful):
+            break
+        chosen.discard(first)
+        chosen.add(spare.pop(0))
+    return sorted(chosen)
+
+
+def _learned(
+    sentences: list[str], count: int, title: str, doubtful: Collection[int] = ()
+) -> list[int]:
+    """Indices picked by the learned scorer, weighing each sentence by its expected words."""
+    features = sentence_features(sentences, title)
+    lengths = np.expm1(features[:, FEATURES.index("log_length")])
+    # References are long, so at a few sentences recall rules F1: expected words in common.
+    values = sentence_probabilities(features) * lengths
+    return select_sentences(values, sentences, count, doubtful)
+
+
+def _candidates(sentences: list[str], title: str = "") -> tuple[list[int], str | None]:
+    """Indices of sentences worth ranking: de-duplicated, sane length, not the title, capped."""
+    # A title that the segmenter ran into the body is a heading, never a summary sentence.
+    seen: set[str] = {" ".join(_TOKEN_RE.findall(title)).lower()}
     idx = []
     for i, s in enumerate(sentences):
-        n = len(_TOKEN_RE.findall(s))
-        key = s.lower()
+        words = _TOKEN_RE.findall(s)
+        n = len(words)
+        key = " ".join(words).lower()
         if key in seen or n == 0:
             continue
         seen.add(key)
@@ -134,27 +289,43 @@ def _candidates(sentences: list[str]) -> tuple[list[int], str | None]:
     return good, note
 
 
-def summary_length(n_sentences: int, requested: int = DEFAULT_SENTENCES) -> int:
-    """How many sentences to extract: at most a third of the text, at least one."""
-    if n_sentences <= 0 or requested <= 0:
+def split_heading(text: str) -> tuple[str, str]:
+    """A title line standing alone above the body (as in the corpus files), and the body."""
+    head, sep, body = text.lstrip().partition("\n")
+    if sep and body.strip() and len(head.split()) <= 25 and not head.rstrip().endswith("."):
+        return head.strip(), body
+    return "", text
+
+
+def summary_length(n_sentences: int, requested: int | None = None) -> int:
+    """Sentences to extract: as many as asked, else the default up to a third of the text."""
+    if requested is not None:
+        return max(0, min(requested, n_sentences))
+    if n_sentences <= 0:
         return 0
-    return max(1, min(requested, n_sentences // 3))
+    return max(1, min(DEFAULT_SENTENCES, n_sentences // 3))
 
 
 def summarize(
     text: str,
     *,
     summarizer: str = DEFAULT_SUMMARIZER,
-    sentences: int = DEFAULT_SENTENCES,
+    sentences: int | None = None,
     segmenter: Segmenter | None = None,
     title: str = "",
 ) -> Summary:
-    """Summarise text with the named sumy summariser; never raises on bad text."""
+    """Summarise text with the named summariser; never raises on bad text.
+
+    sentences=None gives the default length, capped at a third of the text; a number is honoured
+    up to the text's length.
+    """
     if summarizer not in SUMMARIZERS:
         raise SummaryError(
             f"unknown summariser {summarizer!r}; choose one of {', '.join(SUMMARIZERS)}"
         )
-    if not isinstance(sentences, int) or isinstance(sentences, bool) or sentences < 0:
+    if sentences is not None and (
+        not isinstance(sentences, int) or isinstance(sentences, bool) or sentences < 0
+    ):
         raise SummaryError(f"sentence count must be a non-negative integer, not {sentences!r}")
     seg = segmenter or default_segmenter()
     if not isinstance(text, str):
@@ -163,7 +334,7 @@ def summarize(
     notes = [result.note] if result.note else []
     if not result.sentences:
         return Summary([], "", result.method, "; ".join(notes) or "no sentences found")
-    idx, cap_note = _candidates(result.sentences)
+    idx, cap_note = _candidates(result.sentences, title)
     if cap_note:
         notes.append(cap_note)
     cands = [result.sentences[i] for i in idx]
@@ -173,6 +344,13 @@ def summarize(
         return Summary([], "", result.method, "; ".join(notes))
     if count >= len(cands):
         chosen = cands
+    elif summarizer == "learned":
+        try:
+            doubtful = [j for j, i in enumerate(idx) if i in result.doubtful]
+            chosen = [cands[i] for i in _learned(cands, count, title, doubtful)]
+        except (ValueError, ArithmeticError, LinAlgError) as exc:
+            notes.append(f"{summarizer} failed ({type(exc).__name__}); lead sentences used")
+            chosen = cands[:count]
     else:
         tok = SentenceTokenizer(seg)
         doc_sentences = [Sentence(s, tok) for s in cands]
@@ -188,6 +366,6 @@ def summarize(
             picked = doc_sentences[:count]
         order = {s: i for i, s in enumerate(doc_sentences)}
         chosen = [str(s) for s in sorted(picked, key=lambda s: order.get(s, 0))]
-    if len(chosen) < sentences:
+    if len(chosen) < (DEFAULT_SENTENCES if sentences is None else sentences):
         notes.append(f"short text: {len(chosen)} sentence(s)")
     return Summary(chosen, " ".join(chosen), result.method, "; ".join(notes) or None)

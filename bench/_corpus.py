@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -35,3 +36,15 @@ def load(root: pathlib.Path = DEFAULT_ROOT, limit: int | None = None) -> list[Ar
 def is_train(article: Article) -> bool:
     """Half the corpus by a hash of the path: trained on, never scored."""
     return zlib.crc32(article.rel.encode()) % 2 == 0
+
+
+# Reference files run sentences together ("...$10.9bn.For the full-year..."); a space goes back.
+_JOINED_RE = re.compile(r"(?<=[.!?\"'”’])(?=[A-Z\"“‘])")
+
+
+def reference(root: pathlib.Path, article: Article) -> str | None:
+    """The reference summary of an article under root (same relative path), if there is one."""
+    path = pathlib.Path(root) / article.rel
+    if not path.is_file():
+        return None
+    return _JOINED_RE.sub(" ", path.read_text(encoding="utf-8", errors="replace"))

@@ -1,20 +1,29 @@
-"""Boundary restoration and summary agreement on the BBC corpus.
+"""Summary quality on the BBC corpus: reference summaries, punctuation loss, boundaries.
 
 For each scored article: delete its punctuation and flatten it to one line, restore
 the sentence boundaries, and compare them with Punkt's sentences of the original;
 then compare the summary of the stripped article with the summary of the original
-(ROUGE-1/2/L F1) for each summariser and a Lead-3 baseline.  The segmenter is
-trained only on articles that are never scored (split by a hash of the path).
+(ROUGE-1/2/L F1) for each summariser and a Lead-3 baseline.  With --references, every
+summariser, Lead-k and sumy TextRank (the baseline the default must beat) are scored
+against people's reference summaries at 3 sentences and at the reference's sentence
+count, on the punctuated and on the stripped text: ROUGE F1 with Porter stemming.
+The segmenter (and the "learned" scorer, see bench/train_summary_weights.py) is trained
+only on articles that are never scored (split by a hash of the path).
+
+    python bench/summary_quality.py --references ../shared/corpora/bbc-summaries
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import pathlib
 import statistics
 import sys
 import time
 from collections import Counter
+
+from nltk.stem.porter import PorterStemmer
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
@@ -29,10 +38,13 @@ from archive.summarize import (  # noqa: E402
 )
 from bench import _corpus  # noqa: E402
 
+_PORTER = functools.lru_cache(maxsize=200_000)(PorterStemmer().stem)
+
 
 def _tokens(text: str) -> list[str]:
-    # Both sides lose punctuation and case so only word choice is compared.
-    return [w.lower() for w in words_of(text)]
+    # Both sides lose punctuation and case so only word choice is compared; stemmed as
+    # ROUGE's own scorer does.
+    return [_PORTER(w.lower()) for w in words_of(text)]
 
 
 def _ngrams(tokens: list[str], n: int) -> Counter:
@@ -67,11 +79,46 @@ def rouge(pred: str, ref: str) -> tuple[float, float, float]:
     return out[0], out[1], out[2]
 
 
+MODES = ("punctuated", "stripped")
+
+
 def _mean3(rows: list[tuple[float, float, float]]) -> str:
     if not rows:
         return "n/a"
     cols = list(zip(*rows, strict=True))
     return "  ".join(f"{statistics.fmean(c):.3f}" for c in cols)
+
+
+def _print_reference_table(
+    scores: dict[tuple[str, str, str], list], seconds: Counter, calls: Counter, k: int
+) -> None:
+    """ROUGE against the references per summariser, and the default against TextRank."""
+    n = len(next(iter(scores.values())))
+    print(f"\nROUGE F1 (Porter stems) against reference summaries, {n} articles")
+    print(f"{'':12s} {'at ' + str(k) + ' sentences':>37s} {'at the reference count':>37s}")
+    print(
+        f"{'summariser':12s} {'punctuated R-1 R-2 R-L':>20s}  {'stripped':>14s}"
+        f"  {'punctuated':>20s}  {'stripped':>14s}  articles/s"
+    )
+    names = list(dict.fromkeys(name for name, _, _ in scores))
+    for name in names:
+        cells = [_mean3(scores[name, kind, mode]) for kind in ("3", "ref") for mode in MODES]
+        rate = f"{calls[name] / seconds[name]:8.0f}" if seconds[name] else "       -"
+        label = {"lead": "Lead-k", "textrank": "textrank (baseline)"}.get(name, name)
+        if name == DEFAULT_SUMMARIZER:
+            label += " *"
+        print(f"{label:20s} " + "  ".join(cells) + f"  {rate}")
+    if DEFAULT_SUMMARIZER in names and "textrank" in names:
+
+        def rl(name: str, mode: str) -> float:
+            return statistics.fmean(row[2] for row in scores[name, "3", mode])
+
+        print(f"\n* default ({DEFAULT_SUMMARIZER}) at {k} sentences, R-L:")
+        for mode in MODES:
+            ratio = rl(DEFAULT_SUMMARIZER, mode) / rl("textrank", mode)
+            print(f"  {mode:10s} {ratio:.3f}x TextRank's (goal >= 1.05)")
+        kept = rl(DEFAULT_SUMMARIZER, "stripped") / rl(DEFAULT_SUMMARIZER, "punctuated")
+        print(f"  stripped / punctuated {kept:.3f} (goal >= 0.95)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     # Stride so a limited training set still covers every folder.
     train = train[:: max(1, len(train) // args.train_limit)][: args.train_limit]
     test = [a for a in arts if not _corpus.is_train(a)]
+    if args.references:
+        test = [a for a in test if (args.references / a.rel).is_file()]
     if args.limit:
         test = test[:: max(1, len(test) // args.limit)][: args.limit]
     t0 = time.perf_counter()
@@ -113,10 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     heur_all: set[int] = set()
     offset = 0
     names = [n for n in args.summarizers.split(",") if n]
+    if args.references and "textrank" not in names:
+        names.append("textrank")  # the printed baseline
     agree: dict[str, list] = {n: [] for n in [*names, "lead3"]}
-    ref_scores: dict[str, list] = {
-        f"{n}/{k}": [] for n in [*names, "lead3"] for k in ("orig", "stripped")
-    }
+    # (summariser, "3" | "ref", "punctuated" | "stripped") -> ROUGE rows
+    ref_scores: dict[tuple[str, str, str], list] = {}
+    seconds: Counter = Counter()
+    calls: Counter = Counter()
     for art in test:
         gold_sents = seg.punkt_sentences(art.text)
         words, ends = sentence_words(gold_sents)
@@ -127,30 +179,35 @@ def main(argv: list[str] | None = None) -> int:
         heur_all |= {offset + i for i in heuristic.boundaries(words)}
         offset += len(words)
         stripped = " ".join(words)  # no punctuation and no paragraph breaks to lean on
-        ref = None
-        if args.references:
-            ref_path = args.references / art.rel
-            if ref_path.is_file():
-                ref = ref_path.read_text(encoding="utf-8", errors="replace")
-        for name in names:
-            a = summarize(
-                art.text, summarizer=name, segmenter=seg, sentences=args.sentences, title=art.title
-            )
-            b = summarize(
-                stripped, summarizer=name, segmenter=seg, sentences=args.sentences, title=art.title
-            )
-            agree[name].append(rouge(b.summary, a.summary))
-            if ref is not None:
-                ref_scores[f"{name}/orig"].append(rouge(a.summary, ref))
-                ref_scores[f"{name}/stripped"].append(rouge(b.summary, ref))
-        orig_s = seg.segment(art.text).sentences
-        strip_s = seg.segment(stripped).sentences
-        la = " ".join(orig_s[: summary_length(len(orig_s), args.sentences)])
-        lb = " ".join(strip_s[: summary_length(len(strip_s), args.sentences)])
-        agree["lead3"].append(rouge(lb, la))
+        ref = _corpus.reference(args.references, art) if args.references else None
+        counts = {"3": args.sentences}
         if ref is not None:
-            ref_scores["lead3/orig"].append(rouge(la, ref))
-            ref_scores["lead3/stripped"].append(rouge(lb, ref))
+            counts["ref"] = len(seg.punkt_sentences(ref))
+        texts = {"punctuated": art.text, "stripped": stripped}
+        for name in names:
+            got = {}
+            for kind, k in counts.items():
+                for mode, text in texts.items():
+                    t0 = time.process_time()  # CPU time: articles/s per core on a busy machine
+                    got[kind, mode] = summarize(
+                        text, summarizer=name, segmenter=seg, sentences=k, title=art.title
+                    ).summary
+                    seconds[name] += time.process_time() - t0
+                    calls[name] += 1
+                    if ref is not None:
+                        ref_scores.setdefault((name, kind, mode), []).append(
+                            rouge(got[kind, mode], ref)
+                        )
+            agree[name].append(rouge(got["3", "stripped"], got["3", "punctuated"]))
+        lead = {mode: seg.segment(text).sentences for mode, text in texts.items()}
+        for kind, k in counts.items():
+            for mode, sents in lead.items():
+                got["lead", kind, mode] = " ".join(sents[: summary_length(len(sents), k)])
+                if ref is not None:
+                    ref_scores.setdefault(("lead", kind, mode), []).append(
+                        rouge(got["lead", kind, mode], ref)
+                    )
+        agree["lead3"].append(rouge(got["lead", "3", "stripped"], got["lead", "3", "punctuated"]))
 
     p, r, f = boundary_prf(gold_all, pred_all)
     hp, hr, hf = boundary_prf(gold_all, heur_all)
@@ -160,10 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nROUGE F1 of summary(stripped) against summary(original): R-1  R-2  R-L")
     for name, rows in agree.items():
         print(f"  {name:10s} {_mean3(rows)}")
-    if args.references:
-        print("\nROUGE F1 against reference summaries: R-1  R-2  R-L")
-        for key, rows in ref_scores.items():
-            print(f"  {key:20s} {_mean3(rows)}  (n={len(rows)})")
+    if ref_scores:
+        _print_reference_table(ref_scores, seconds, calls, args.sentences)
 
     long_text, i = "", 0
     while len(long_text.split()) < 5_000 and i < len(test):

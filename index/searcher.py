@@ -23,6 +23,7 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import ResultsPage, Searcher
 
 from index.errors import QueryTooExpensive
+from index.expand import expand
 from index.highlight import lead, snippet
 from index.limits import (
     DEFAULT_LIMITS,
@@ -32,7 +33,9 @@ from index.limits import (
     costly_turn,
 )
 from index.marking import Marker, query_terms
-from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema
+from index.relax import relax, relaxed_note
+from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema, scoring
+from index.spelling import suggest
 from index.store import (
     folder_identity,
     index_exists,
@@ -62,7 +65,6 @@ ARTICLE_FIELDS = (
 PAGE_SIZE = 10
 MAX_QUERY_CHARS = 1000
 MAX_CORRECTION_CHARS = 200
-CORRECTION_PREFIX = 1
 _UNDATED = 2**64 - 1  # the sort key Whoosh's date column gives a missing date
 FACET_SIZE = 10
 #: The fields a query can name, for the note about a field that does not exist.
@@ -103,6 +105,8 @@ class Results:
     notes: list[str] = field(default_factory=list)
     #: True when the time limit stopped the search: total and hits cover what was found.
     partial: bool = False
+    #: True when no article had all the words and these have most of them.
+    relaxed: bool = False
 
     @property
     def pages(self) -> int:
@@ -192,10 +196,10 @@ class ArchiveSearcher:
     def __init__(self, ix: FileIndex, reader: IndexReader | None = None) -> None:
         self.ix = ix
         if reader is None:
-            self.searcher = retry_during_commit(lambda: ix.refresh().searcher())
+            self.searcher = retry_during_commit(lambda: ix.refresh().searcher(weighting=scoring()))
         else:
             # Over a shared reader, opening and closing a searcher costs next to nothing.
-            self.searcher = Searcher(reader, fromindex=ix, closereader=False)
+            self.searcher = Searcher(reader, weighting=scoring(), fromindex=ix, closereader=False)
         self.parser = _parser()
 
     @classmethod
@@ -277,37 +281,50 @@ class ArchiveSearcher:
             sort = "newest"
         page = max(1, page)
         notes.extend(self._missing_values(query, filters or {}))
-        # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
-        # can no longer reach the top N, so its total undercounted and changed with the page
-        # length ('the new year': 14 with a page of 1, 20 with 10).
-        collector = self.searcher.collector(
-            limit=None,
-            sortedby=_date_order(newest=sort == "newest") if sort != "relevance" else None,
-            optimize=False,
-        )
-        # The deadline wraps the innermost collector so facets, terms and filters all see
-        # the same documents when it stops the search (the order Searcher.collector uses).
-        deadline = DeadlineCollector(collector, started + limits.time_limit)
-        collector = deadline
-        if facets:
-            groups = {
-                name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS
-            }
-            collector = collectors.FacetCollector(collector, groups)
-        if snippets:
-            collector = collectors.TermsCollector(collector)
         restrict = _filter_query(filters or {}, date_from, date_to)
-        if restrict is not None:
-            collector = collectors.FilterCollector(collector, restrict, None)
-        try:
-            with costly_turn(costly):
-                self.searcher.search_with_collector(query, collector)
-        except collectors.TimeLimit:
-            notes.append(
-                f"The search took longer than {limits.time_limit:g} s and was stopped: "
-                "these are the best of the articles found until then."
+
+        def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
+            # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
+            # can no longer reach the top N, so its total undercounted and changed with the
+            # page length ('the new year': 14 with a page of 1, 20 with 10).
+            collector = self.searcher.collector(
+                limit=None,
+                sortedby=_date_order(newest=sort == "newest") if sort != "relevance" else None,
+                optimize=False,
             )
-        results = ResultsPage(collector.results(), page, pagelen)
+            # The deadline wraps the innermost collector so facets, terms and filters all see
+            # the same documents when it stops the search (the order Searcher.collector uses).
+            deadline = DeadlineCollector(collector, started + limits.time_limit)
+            collector = deadline
+            if facets:
+                groups = {
+                    name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS
+                }
+                collector = collectors.FacetCollector(collector, groups)
+            if terms:
+                collector = collectors.TermsCollector(collector)
+            if restrict is not None:
+                collector = collectors.FilterCollector(collector, restrict, None)
+            try:
+                with costly_turn(costly):
+                    self.searcher.search_with_collector(q, collector)
+            except collectors.TimeLimit:
+                notes.append(
+                    f"The search took longer than {limits.time_limit:g} s and was stopped: "
+                    "these are the best of the articles found until then."
+                )
+            return ResultsPage(collector.results(), page, pagelen), deadline.timed_out
+
+        results, partial = collect(query, snippets)
+        strict_total = results.total
+        # Positions in the parsed query refer to the text as parse() saw it.
+        relaxed = relax(query, text.strip()[:MAX_QUERY_CHARS]) if results.total == 0 else None
+        if relaxed is not None:
+            # Feedback terms only re-rank, so snippets mark the user's words (results.q).
+            results, partial = collect(expand(self.searcher, relaxed[0], restrict), False)
+            results.results.q = relaxed[0]
+            if results.total:
+                notes.append(relaxed_note(relaxed[1]))
         hits = [self._hit(h, snippets) for h in results]
         found = Results(
             query=text,
@@ -318,11 +335,12 @@ class ArchiveSearcher:
             took_ms=0.0,
             sort=sort,
             notes=notes,
-            partial=deadline.timed_out,
+            partial=partial,
+            relaxed=relaxed is not None and results.total > 0,
         )
         if facets:
             found.facets = {name: _top(results.results.groups(name)) for name in FACET_FIELDS}
-        found.corrected = self._correction(query, text)
+        found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
 
@@ -354,28 +372,25 @@ class ArchiveSearcher:
             notes.append(f"No article has {name} '{value}'{hint}.")
         return notes
 
-    def _correction(self, query: wq.Query, text: str) -> str | None:
+    def _correction(
+        self, query: wq.Query, text: str, found: int, restrict: wq.Query | None
+    ) -> str | None:
         if isinstance(query, wq.Every) or not text.strip():
             return None
         if len(text) > MAX_CORRECTION_CHARS:
-            # Suggesting costs an edit-distance scan per unknown word: seconds for a long
-            # query, and a "Did you mean" that long would not help anyone.
+            # Suggesting costs an edit scan per unknown word: too slow for a long query, and
+            # a "Did you mean" that long would not help anyone.
             return None
         try:
-            # Candidates share the first letter: scanning the whole lexicon for each unknown
-            # word took about a second on the BBC corpus, this a tenth of that.
-            # Suggestions come from the unstemmed title words for both searched fields: a
-            # spelling list of the full text tripled indexing time (see make_schema).
-            titles = self.searcher.corrector("title")
-            corrected = self.searcher.correct_query(
-                query,
-                text,
-                correctors={name: titles for name in SEARCH_FIELDS},
-                prefix=CORRECTION_PREFIX,
-            )
+            # Positions in the parsed query refer to the text as parse() saw it.
+            corrected = suggest(self.searcher, query, text.strip(), SEARCH_FIELDS)
+            if corrected is None:
+                return None
+            # Offered only when it finds more articles with all the words than the original.
+            better = self.searcher.search(self.parse(corrected)[0], limit=1, filter=restrict)
         except Exception:  # a suggestion is optional; odd queries must not break search
             return None
-        return corrected.string if corrected.query != query else None
+        return corrected if len(better) > found else None
 
     def _hit(self, hit: WhooshHit, snippets: bool) -> Hit:
         return Hit(

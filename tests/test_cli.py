@@ -300,7 +300,7 @@ def test_summariser_names_match_the_summarisers() -> None:
     from archive import summarize
     from archive.choices import SUMMARIZERS
 
-    assert set(SUMMARIZERS) == {*summarize._PLAIN_SUMMARIZERS, "edmundson"}
+    assert set(SUMMARIZERS) == {*summarize._PLAIN_SUMMARIZERS, "edmundson", "learned"}
 
 
 def test_progress_lines_when_the_output_is_not_a_terminal(run: Callable, sample_dir: Path) -> None:

@@ -12,7 +12,7 @@ from archive.clean import clean_line, clean_text
 from archive.dates import parse_date
 from archive.errors import InputError
 from archive.model import Article, Problem
-from archive.readers import ReadOptions, detect_format, indexed_paths, read_paths
+from archive.readers import ReadOptions, count_records, detect_format, indexed_paths, read_paths
 from tests.conftest import BBC_DIR, RAQQA
 
 
@@ -212,6 +212,88 @@ def test_clean_text_removes_html_and_normalises() -> None:
     assert clean_text("a\r\nb\x00c\u200b  d\n\n\n\ne") == "a b c d\n\ne"
     assert clean_line("  <b>Bold</b>\n title ") == "Bold title"
     assert clean_text("5 < 6 and x > y") == "5 < 6 and x > y"
+
+
+# Bounded reading: no article, line, field or decompressed stream is read whole past its cap.
+
+
+def test_txt_over_the_cap_keeps_its_start_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text("Long story\n\n" + "é word " * 2000, encoding="utf-8")  # 18 KB
+    [problem, article] = read_paths(
+        [path], options=ReadOptions(max_bytes=1001)
+    )  # cuts inside an "é"
+    assert not problem.skipped and "text longer than 1,001 bytes" in problem.reason
+    assert article.title == "Long story"
+    assert len(article.text.encode()) <= 1001 and article.text.startswith("é word é")
+
+
+def test_gzip_bomb_is_read_only_up_to_the_cap(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.txt.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b"Bomb\n\n")
+        for _ in range(64):
+            out.write(b"a" * 2**20)  # one 64 MB line from a 64 KB file
+    [problem, article] = read_paths([path], options=ReadOptions(max_bytes=5000))
+    assert "text longer than 5,000 bytes" in problem.reason
+    assert article.title == "Bomb" and len(article.text) == 5000 - len("Bomb\n\n")
+
+
+def test_gzip_expanding_past_its_ratio_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.jsonl.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b'{"id": "ok", "text": "Fine"}\n')
+        for _ in range(80):
+            out.write(b" " * 2**20)  # 80 MB of one blank line: more than 100x the file
+    articles, problems = split(list(read_paths([path])))
+    assert [a.id for a in articles] == ["ok"]
+    assert len(problems) == 1 and "decompresses to more than" in problems[0].reason
+
+
+def test_jsonl_line_over_the_limit_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    huge = '{"id": "huge", "text": "' + "word " * 500_000 + '"}\n'  # 2.5 MB line
+    path.write_text(
+        '{"id": "a", "text": "First"}\n' + huge + '{"id": "b", "text": "' + "x" * 3000 + '"}\n'
+    )
+    articles, problems = split(list(read_paths([path], options=ReadOptions(max_bytes=1000))))
+    assert [a.id for a in articles] == ["a", "b"]
+    assert problems[0].line == 2 and "line longer than" in problems[0].reason
+    assert problems[0].skipped
+    # A record within the line limit but over the text cap is kept, cut, with a warning.
+    assert problems[1].line == 3 and not problems[1].skipped
+    assert len(articles[1].text) == 1000
+
+
+def test_csv_record_over_the_limit_is_skipped_and_reading_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    # A quoted field with newlines and doubled quotes, 3 MB, between two good rows.
+    field = ('Para "quoted" here, and more.\n' * 100_000).replace('"', '""')
+    unquoted = "y" * 2_500_000
+    path.write_text(
+        f'id,title,text\na,One,First\nb,Two,"{field}"\nc,Three,Third\nd,Four,{unquoted}\n'
+        f'e,Five,"Fifth, ""ok"""\nf,Six,{"z" * 3000}\n',
+        encoding="utf-8",
+    )
+    articles, problems = split(list(read_paths([path], options=ReadOptions(max_bytes=1000))))
+    assert [a.id for a in articles] == ["a", "c", "e", "f"]
+    assert articles[2].text == 'Fifth, "ok"'
+    assert [(p.line, p.skipped) for p in problems] == [
+        (3, True),
+        (100_005, True),
+        (100_007, False),
+    ]
+    assert "record longer than" in problems[0].reason and "text longer" in problems[2].reason
+    assert len(articles[3].text) == 1000
+
+
+def test_records_are_counted_in_bounded_pieces(tmp_path: Path) -> None:
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text('id,text\na,"two\nlines"\nb,one\n')
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text('{"text": "a"}\n  \n{"text": "b"}\n')
+    assert count_records(csv_file, "csv") == 2
+    assert count_records(jsonl, "jsonl") == 2
 
 
 def test_single_line_txt_is_text_not_title(tmp_path: Path) -> None:

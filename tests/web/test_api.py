@@ -22,6 +22,7 @@ RESULT_KEYS = {
     "corrected",
     "notes",
     "partial",
+    "relaxed",
     "pages",
 }
 HIT_KEYS = {

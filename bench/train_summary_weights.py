@@ -1,0 +1,102 @@
+"""Learn the "learned" summariser's sentence scorer from reference summaries.
+
+Trains on the articles of the benchmark's training half (split by a hash of the path) that
+have a reference summary; bench/summary_quality.py scores only the other half, so its
+figures for "learned" are on articles the scorer never saw.  Label of a sentence: is it one
+of the reference's sentences.  Model: L2-regularised logistic regression (Newton steps in
+numpy) over archive.summarize.FEATURES; written to archive/data/summary_weights.json.
+
+    python bench/train_summary_weights.py --references ../shared/corpora/bbc-summaries
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+from archive.restore import words_of  # noqa: E402
+from archive.segment import train_segmenter  # noqa: E402
+from archive.summarize import FEATURES, WEIGHTS_PATH, _candidates, sentence_features  # noqa: E402
+from bench import _corpus  # noqa: E402
+
+
+def _norm(text: str) -> str:
+    return " " + " ".join(w.lower() for w in words_of(text)) + " "
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> dict:
+    """Standardised logistic regression by Newton's method; the fields of the weights file."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
+    w = np.zeros(z.shape[1])
+    penalty = np.eye(len(w)) * l2
+    penalty[0, 0] = 0.0  # the intercept is not shrunk
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        grad = z.T @ (p - y) + penalty @ w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + penalty
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return {
+        "mean": mean.tolist(),
+        "scale": scale.tolist(),
+        "weights": w[1:].tolist(),
+        "bias": float(w[0]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train the scorer and write the weights file."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", nargs="?", type=pathlib.Path, default=_corpus.DEFAULT_ROOT)
+    ap.add_argument("--references", type=pathlib.Path, required=True)
+    ap.add_argument("--train-limit", type=int, default=400, help="segmenter training articles")
+    ap.add_argument("--out", type=pathlib.Path, default=WEIGHTS_PATH)
+    args = ap.parse_args(argv)
+
+    arts = [a for a in _corpus.load(args.root) if _corpus.is_train(a)]
+    seg_train = arts[:: max(1, len(arts) // args.train_limit)][: args.train_limit]
+    seg = train_segmenter([a.text for a in seg_train])
+    xs, ys, n_articles = [], [], 0
+    for art in arts:
+        ref = _corpus.reference(args.references, art)
+        if ref is None:
+            continue
+        sentences = seg.segment(art.text).sentences
+        idx, _ = _candidates(sentences, art.title)
+        cands = [sentences[i] for i in idx]
+        if len(cands) < 2:
+            continue
+        ref_norm = _norm(ref)
+        xs.append(sentence_features(cands, art.title))
+        ys.extend(float(_norm(s) in ref_norm) for s in cands)
+        n_articles += 1
+    if not xs:
+        print(f"no article under {args.root} has a reference in {args.references}", file=sys.stderr)
+        return 1
+    x, y = np.vstack(xs), np.asarray(ys)
+    model = fit_logistic(x, y)
+    data = {
+        "features": list(FEATURES),
+        **model,
+        "trained_on": f"{n_articles} articles, {len(y)} sentences, {y.mean():.3f} in a reference",
+    }
+    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    for name, w in zip(FEATURES, model["weights"], strict=True):
+        print(f"  {name:18s} {w:+.3f}")
+    print(f"wrote {args.out} ({data['trained_on']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
