@@ -22,6 +22,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import ResultsPage, Searcher
 
+from index.document import ARTICLE_FIELDS
 from index.errors import QueryTooExpensive
 from index.expand import expand
 from index.highlight import lead, snippet
@@ -47,21 +48,6 @@ from index.store import (
 )
 
 SORTS = ("relevance", "newest", "oldest")
-#: The fields of an article shown by ``archive show --json`` and ``/api/articles``.
-ARTICLE_FIELDS = (
-    "id",
-    "title",
-    "author",
-    "date",
-    "source",
-    "category",
-    "url",
-    "summary",
-    "summary_sentences",
-    "segmented",
-    "summary_note",
-    "text",
-)
 PAGE_SIZE = 10
 MAX_QUERY_CHARS = 1000
 MAX_CORRECTION_CHARS = 200
