@@ -58,4 +58,3 @@ def test_the_rule_sees_an_upward_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from web import create_app\n    import whoosh.query\n")
     assert imported_packages(bad) == {"web", "whoosh"}
-
