@@ -36,6 +36,7 @@ from index.limits import (
 from index.marking import Marker, query_terms
 from index.relax import relax, relaxed_note
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema, scoring
+from index.settings import FACET_SIZE, PAGE_SIZE, SORTS
 from index.spelling import suggest
 from index.store import (
     folder_identity,
@@ -47,12 +48,9 @@ from index.store import (
     retry_during_commit,
 )
 
-SORTS = ("relevance", "newest", "oldest")
-PAGE_SIZE = 10
 MAX_QUERY_CHARS = 1000
 MAX_CORRECTION_CHARS = 200
 _UNDATED = 2**64 - 1  # the sort key Whoosh's date column gives a missing date
-FACET_SIZE = 10
 #: The fields a query can name, for the note about a field that does not exist.
 QUERY_FIELDS = ("title", "text", "author", "source", "category", "year", "date", "id")
 #: Values of a facet looked through for one that differs only in case from a missing value.

@@ -32,8 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the web app; ``INDEX_DIR`` names the index to serve."""
     app = Flask(__name__)
     app.config.from_mapping(
-        INDEX_DIR=os.environ.get("ARCHIVE_INDEX_DIR")
-        or os.path.join(os.getcwd(), "instance", "index"),
+        INDEX_DIR=os.environ.get("ARCHIVE_INDEX_DIR") or os.path.join(app.instance_path, "index"),
         SITE_NAME="News Archive",
         # Absolute URLs (the OpenSearch description) start with this, never with the
         # request's Host header; unset, they are paths on the site that served them.

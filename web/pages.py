@@ -19,9 +19,10 @@ from markupsafe import Markup
 
 from index.errors import QueryTooExpensive
 from index.schema import FACET_FIELDS
-from index.searcher import PAGE_SIZE, SORTS, Results
+from index.searcher import Results
+from index.settings import MAX_PAGE, MAX_SHOWN_CHARS, PAGE_SIZE, SORTS
 from web.db import get_searcher
-from web.params import MAX_PAGE, SearchParams, parse_search_args
+from web.params import SearchParams, parse_search_args
 
 bp = Blueprint("pages", __name__)
 
@@ -143,9 +144,6 @@ def article(article_id: str) -> str:
         source_url=url if url.lower().startswith(("http://", "https://")) else None,
         similar=searcher.more_like(article_id, top=5),
     )
-
-
-MAX_SHOWN_CHARS = 500_000
 
 
 @bp.get("/opensearch.xml")
