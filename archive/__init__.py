@@ -1,1 +1,1 @@
-"""The news archive application: articles, readers, clean-up, summaries and the CLI."""
+"""The text library: articles, readers, clean-up, dates, sentences and summaries."""

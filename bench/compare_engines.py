@@ -106,7 +106,7 @@ def figures(articles: int, seconds: float, extra: dict[str, float] | None = None
 
 def index_archive(source: Path, index_dir: Path, rerun: bool) -> dict[str, Any]:
     """Index with the archive's own pipeline (clean + summarise in workers, one writer)."""
-    from archive.indexer import Settings, index_paths
+    from app.indexer import Settings, index_paths
 
     started = time.perf_counter()
     report = index_paths([source], index_dir, Settings(workers=ARCHIVE_WORKERS))

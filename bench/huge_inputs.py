@@ -74,7 +74,7 @@ def step(kind: str, source: Path, index_dir: Path, workers: int, max_bytes: int)
     """Run one step in this process and print its figures as JSON (the child side)."""
     started = time.perf_counter()
     if kind == "index":
-        from archive.indexer import Settings, index_paths
+        from app.indexer import Settings, index_paths
 
         settings = Settings(workers=workers, max_article_bytes=max_bytes)
         report = index_paths([source.parent], index_dir, settings)

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive.indexer import Settings, index_paths
+from app.indexer import Settings, index_paths
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ seconds of each. CPU seconds are the steadier figure on a busy machine. The targ
     .venv/bin/python bench/startup.py --rounds 7
     .venv/bin/python bench/startup.py --repo /tmp/old-checkout   # the same on another checkout
 
-Each command runs as ``python -c "from archive.cli import main; main()" ARGS`` from the
+Each command runs as ``python -c "from app.cli import main; main()" ARGS`` from the
 checkout's folder, which is what the ``archive`` script does, so another checkout of the
 project can be measured with the same interpreter and packages. The children may write
 bytecode caches (PYTHONDONTWRITEBYTECODE is dropped from their environment), as an installed
@@ -29,7 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 0.3
-ARCHIVE = [sys.executable, "-c", "from archive.cli import main; main()"]
+ARCHIVE = [sys.executable, "-c", "from app.cli import main; main()"]
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 

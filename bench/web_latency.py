@@ -79,7 +79,7 @@ def ensure_index(corpus: pathlib.Path, index_dir: pathlib.Path) -> None:
     if index_exists(index_dir):
         print(f"reusing the index at {index_dir}")
         return
-    from archive.indexer import Settings, index_paths
+    from app.indexer import Settings, index_paths
 
     print(f"indexing {corpus} into {index_dir} ...", flush=True)
     started = time.perf_counter()

@@ -8,7 +8,8 @@ from html import escape
 from whoosh import highlight
 from whoosh.searching import Hit
 
-SNIPPET_CHARS = 240
+from index.settings import SNIPPET_CHARS
+
 ELLIPSIS = " … "
 #: Fragments this close are shown as one, the text between included: an ellipsis there would
 #: hide a word or two and cost as much room.

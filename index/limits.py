@@ -16,6 +16,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from index.errors import QueryTooExpensive, SearchBusy
+from index.settings import TIME_LIMIT
 
 _WILDCARDS = "*?"
 
@@ -29,7 +30,7 @@ class QueryLimits:
     #: Letters a wildcard needs before its first * or ?: a leading wildcard scans every word.
     min_prefix: int = 2
     #: Seconds of matching after which the results found so far are returned.
-    time_limit: float = 0.5
+    time_limit: float = TIME_LIMIT
     #: A query reading more postings than this many per article is costly: costly
     #: searches take turns, so they cannot starve everyday ones of the CPU.
     costly_postings: float = 3.0

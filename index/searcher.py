@@ -22,6 +22,8 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import ResultsPage, Searcher
 
+from index.document import ARTICLE_FIELDS
+from index.errors import QueryTooExpensive
 from index.expand import expand
 from index.highlight import lead, snippet
 from index.limits import (
@@ -31,8 +33,10 @@ from index.limits import (
     bound_query,
     costly_turn,
 )
+from index.marking import Marker, query_terms
 from index.relax import relax, relaxed_note
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, make_schema, scoring
+from index.settings import FACET_SIZE, PAGE_SIZE, SORTS
 from index.spelling import suggest
 from index.store import (
     folder_identity,
@@ -44,27 +48,9 @@ from index.store import (
     retry_during_commit,
 )
 
-SORTS = ("relevance", "newest", "oldest")
-#: The fields of an article shown by ``archive show --json`` and ``/api/articles``.
-ARTICLE_FIELDS = (
-    "id",
-    "title",
-    "author",
-    "date",
-    "source",
-    "category",
-    "url",
-    "summary",
-    "summary_sentences",
-    "segmented",
-    "summary_note",
-    "text",
-)
-PAGE_SIZE = 10
 MAX_QUERY_CHARS = 1000
 MAX_CORRECTION_CHARS = 200
 _UNDATED = 2**64 - 1  # the sort key Whoosh's date column gives a missing date
-FACET_SIZE = 10
 #: The fields a query can name, for the note about a field that does not exist.
 QUERY_FIELDS = ("title", "text", "author", "source", "category", "year", "date", "id")
 #: Values of a facet looked through for one that differs only in case from a missing value.
@@ -417,6 +403,20 @@ class ArchiveSearcher:
         record = {name: doc.get(name, "") for name in ARTICLE_FIELDS}
         record["summary_sentences"] = list(record["summary_sentences"] or [])
         return record
+
+    def marker(self, text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Marker:
+        """What marks the terms of the query ``text`` in an article's title and paragraphs."""
+        terms: set[str] = set()
+        if text:
+            reader = self.searcher.reader()
+            query, _ = self.parse(text)
+            try:
+                query, _ = bound_query(query, reader, limits)
+            except QueryTooExpensive:
+                pass  # too costly to expand for marks; the article shows unmarked
+            else:
+                terms = query_terms(query, reader)
+        return Marker(terms, self.schema["text"].analyzer)
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """All stored fields of one article, or None for an unknown id."""

@@ -198,7 +198,7 @@ class RunLock:
     when its process dies) on a file holding the owner's pid, so a lock left behind by a
     killed run is recognised as stale and reported. The file lives at the stable index
     path, never inside a generation, so it guards the index across a rebuild's swap; it is
-    opened close-on-exec, and worker processes do not inherit it (see archive.workers).
+    opened close-on-exec, and worker processes do not inherit it (see app.workers).
     """
 
     def __init__(self, path: Path, timeout: float = 0.0) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.indexer import Report, Settings, index_paths
+from app.indexer import Report, Settings, index_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO / "archive" / "data" / "sample"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.cli import cli
-from archive.progress import Progress
+from app.cli import cli
+from app.progress import Progress
 
 
 @pytest.fixture
@@ -331,7 +331,7 @@ def test_no_eta_until_the_rate_is_known() -> None:
 def _archive_on_a_terminal(*args: str) -> str:
     """Run the real ``archive`` command with a pseudo-terminal as its output; all it wrote."""
     controller, terminal = os.openpty()
-    command = [sys.executable, "-c", "from archive.cli import main; main()", *args]
+    command = [sys.executable, "-c", "from app.cli import main; main()", *args]
     proc = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal)
     os.close(terminal)
     chunks = []
@@ -369,7 +369,7 @@ def test_terminal_bar_shows_no_eta_before_the_rate_and_progress_flag_prints_line
 
 #: Packages that only indexing, summarising or serving need; importing them took 1.4-1.9 s.
 HEAVY_MODULES = {"nltk", "numpy", "sumy", "flask", "werkzeug", "waitress", "web"}
-ARCHIVE_HEAVY = {"archive.summarize", "archive.segment", "archive.restore", "archive.indexer"}
+ARCHIVE_HEAVY = {"archive.summarize", "archive.segment", "archive.restore", "app.indexer"}
 
 
 @pytest.mark.parametrize(
@@ -382,7 +382,7 @@ def test_read_only_commands_do_not_import_summarisers_or_the_web(
 ) -> None:
     code = (
         "import json, sys\n"
-        "from archive.cli import main\n"
+        "from app.cli import main\n"
         "sys.argv[1:] = json.loads(sys.argv[1])\n"
         "try:\n"
         "    main()\n"

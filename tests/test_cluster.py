@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.indexer import Settings, index_paths
+from app.indexer import Settings, index_paths
 from index.searcher import ArchiveSearcher
 
 distributed = pytest.importorskip("distributed")
@@ -30,7 +30,7 @@ def test_index_on_a_local_dask_cluster(sample_dir: Path, tmp_path: Path) -> None
 def test_without_the_flag_dask_is_not_imported(sample_dir: Path, tmp_path: Path) -> None:
     code = (
         "import sys; from pathlib import Path\n"
-        "from archive.indexer import Settings, index_paths\n"
+        "from app.indexer import Settings, index_paths\n"
         f"index_paths([Path({str(sample_dir)!r})], Path({str(tmp_path / 'ix')!r}), "
         "Settings(workers=2))\n"
         "assert not any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules)\n"
@@ -41,7 +41,7 @@ def test_without_the_flag_dask_is_not_imported(sample_dir: Path, tmp_path: Path)
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path: Path, sample_dir: Path) -> None:
     from click.testing import CliRunner
 
-    from archive.cli import cli
+    from app.cli import cli
 
     result = CliRunner().invoke(
         cli,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.indexer import Settings, index_paths
 from archive.errors import NothingToIndex
-from archive.indexer import Settings, index_paths
 from index.errors import IndexLocked
 from index.searcher import ArchiveSearcher
 from index.store import RunLock

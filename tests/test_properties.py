@@ -17,6 +17,7 @@ from archive.model import Article, Problem
 from archive.readers import read_file
 from archive.segment import default_segmenter
 from archive.summarize import summarize
+from index.errors import QueryTooExpensive
 from index.searcher import ArchiveSearcher
 from web import create_app
 
@@ -132,7 +133,11 @@ query_text = st.one_of(
 )
 def test_query_parser_never_raises(sample_index: Path, query: str, page: int, sort: str) -> None:
     with ArchiveSearcher.open(sample_index) as searcher:
-        results = searcher.search(query, page=page, sort=sort)
+        try:
+            results = searcher.search(query, page=page, sort=sort)
+        except QueryTooExpensive as exc:  # a refusal with its reason, not a crash
+            assert str(exc)
+            return
     assert results.total >= 0 and results.page >= 1
     assert all(h.id for h in results.hits)
 

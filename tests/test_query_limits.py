@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from archive.cli import DEFAULT_TIME_LIMIT, cli
+from app.cli import cli
 from index.errors import QueryTooExpensive, SearchBusy
 from index.limits import DEFAULT_LIMITS, QueryLimits, bound_query, costly_turn
 from index.searcher import ArchiveSearcher
@@ -144,11 +144,6 @@ def test_cli_time_limit_prints_a_note(sample_index: Path) -> None:
     assert result.stdout.startswith("1 result (")
     data = CliRunner().invoke(cli, [*args, "--json"]).stdout
     assert '"partial": true' in data
-
-
-def test_cli_default_is_the_library_default() -> None:
-    # The CLI names the value without importing Whoosh at start-up.
-    assert DEFAULT_LIMITS.time_limit == DEFAULT_TIME_LIMIT
 
 
 def web_client(sample_index: Path, limits: QueryLimits = DEFAULT_LIMITS) -> FlaskClient:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.cli import cli
+from app.cli import cli
 from index.searcher import ArchiveSearcher
 from web import create_app
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.indexer import Settings, index_paths
+from app.indexer import Settings, index_paths
 from index.errors import UnsafeLock
 from index.searcher import ArchiveSearcher
 from index.store import RUN_LOCK, index_exists, live_dir, open_index

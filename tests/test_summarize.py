@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.cli import cli
 from archive.clean import clean_text
-from archive.cli import cli
 from archive.errors import SummaryError
 from archive.restore import strip_punctuation
 from archive.segment import default_segmenter

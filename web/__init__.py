@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from index.errors import IndexNotFound, QueryTooExpensive, SearchBusy, SearchIndexError
 from index.limits import DEFAULT_LIMITS
-from web import api, pages, searcher
+from web import api, db, pages
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
@@ -32,8 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the web app; ``INDEX_DIR`` names the index to serve."""
     app = Flask(__name__)
     app.config.from_mapping(
-        INDEX_DIR=os.environ.get("ARCHIVE_INDEX_DIR")
-        or os.path.join(os.getcwd(), "instance", "index"),
+        INDEX_DIR=os.environ.get("ARCHIVE_INDEX_DIR") or os.path.join(app.instance_path, "index"),
         SITE_NAME="News Archive",
         # Absolute URLs (the OpenSearch description) start with this, never with the
         # request's Host header; unset, they are paths on the site that served them.
@@ -45,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Keep the field order of Results.to_dict(), the shape the CLI prints too.
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    searcher.init_app(app)
+    db.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.after_request(_security_headers)

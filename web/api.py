@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from web.params import MAX_PAGE, parse_search_args
-from web.searcher import get_searcher
+from index.settings import MAX_PAGE
+from web.db import get_searcher
+from web.params import parse_search_args
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

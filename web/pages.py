@@ -15,14 +15,14 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup
 
 from index.errors import QueryTooExpensive
-from index.limits import bound_query
 from index.schema import FACET_FIELDS
-from index.searcher import PAGE_SIZE, SORTS, Results
-from web.marking import article_paragraphs, mark_text, query_terms
-from web.params import MAX_PAGE, SearchParams, parse_search_args
-from web.searcher import get_searcher
+from index.searcher import Results
+from index.settings import MAX_PAGE, MAX_SHOWN_CHARS, PAGE_SIZE, SORTS
+from web.db import get_searcher
+from web.params import SearchParams, parse_search_args
 
 bp = Blueprint("pages", __name__)
 
@@ -124,17 +124,7 @@ def article(article_id: str) -> str:
     if doc is None:
         abort(404, description=f"There is no article with the id “{article_id}”.")
     q = request.args.get("q", "").strip()
-    terms: set[str] = set()
-    if q:
-        reader = searcher.searcher.reader()
-        query, _ = searcher.parse(q)
-        try:
-            query, _ = bound_query(query, reader, current_app.config["QUERY_LIMITS"])
-        except QueryTooExpensive:
-            pass  # too costly to expand for marks; the article shows unmarked
-        else:
-            terms = query_terms(query, reader)
-    analyzer = searcher.schema["text"].analyzer
+    marker = searcher.marker(q, current_app.config["QUERY_LIMITS"])
     sentences = list(doc.get("summary_sentences") or [])
     url = doc.get("url") or ""
     text = doc.get("text") or ""
@@ -144,8 +134,9 @@ def article(article_id: str) -> str:
         "pages/article.html",
         doc=doc,
         q=q,
-        title=mark_text(doc.get("title") or article_id, terms, analyzer),
-        paragraphs=article_paragraphs(shown, sentences, terms, analyzer),
+        # The marker escapes the article's text and adds only its own marks.
+        title=Markup(marker.title(doc.get("title") or article_id)),
+        paragraphs=[Markup(p) for p in marker.paragraphs(shown, sentences)],
         cut_at=MAX_SHOWN_CHARS if len(shown) < len(text) else None,
         total_chars=len(text),
         sentences=sentences,
@@ -153,9 +144,6 @@ def article(article_id: str) -> str:
         source_url=url if url.lower().startswith(("http://", "https://")) else None,
         similar=searcher.more_like(article_id, top=5),
     )
-
-
-MAX_SHOWN_CHARS = 500_000
 
 
 @bp.get("/opensearch.xml")

@@ -9,10 +9,8 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from index.schema import FACET_FIELDS
-from index.searcher import SORTS
+from index.settings import MAX_PAGE, SORTS
 
-#: Deeper pages cost a search of page * 10 hits; nobody reads past this.
-MAX_PAGE = 1000
 #: Filter values beyond this many per facet are ignored.
 MAX_FILTER_VALUES = 20
 MAX_FILTER_CHARS = 200

@@ -511,7 +511,7 @@ def test_missing_index_is_a_friendly_503(missing_client: FlaskClient) -> None:
 
 
 def test_index_built_after_start_is_picked_up(tmp_path, sample_dir) -> None:
-    from archive.indexer import Settings, index_paths
+    from app.indexer import Settings, index_paths
     from web import create_app
 
     index_dir = tmp_path / "late"

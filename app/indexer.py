@@ -7,10 +7,10 @@ import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.workers import make_pool
 from archive.clean import clean_line, clean_text
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
@@ -25,7 +25,7 @@ from archive.readers import (
 )
 from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
-from archive.workers import make_pool
+from index.document import Document, Summary
 from index.errors import IndexUnwritable
 from index.store import (
     RunLock,
@@ -124,7 +124,7 @@ class Task:
     summary_hash: str
     content_hash: str
     replace: bool
-    reuse: dict[str, Any] | None
+    reuse: Summary | None
 
 
 # Set in each worker process by ``init_worker`` so the segmenter is unpickled once.
@@ -147,33 +147,29 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
     title = title or _first_sentence(text, _WORKER["segmenter"])
     settings: Settings = _WORKER["settings"]
     if not text:  # found by its title; there is nothing to summarise
-        summary_fields = {"segmented": "empty", "summary_note": "no text"}
+        summary = Summary(segmented="empty", summary_note="no text")
     elif task.reuse is not None:
-        summary_fields = task.reuse
+        summary = task.reuse
     else:
-        summary_fields = _summary_fields(text, title, settings)
-    doc = {
-        "id": article.id,
-        "title": title,
-        "text": text,
-        "author": clean_line(article.author),
-        "source": clean_line(article.source),
-        "category": clean_line(article.category),
-        "url": article.url.strip(),
-        "content_hash": task.content_hash,
-        "summary_hash": task.summary_hash,
-        "origin": article.origin,
-        "indexed_at": datetime.now(),
-        **summary_fields,
-    }
-    if article.date is not None:
-        doc["date"] = article.date
-        doc["year"] = str(article.date.year)
-    # The text stays even when empty: "more like this" reads it from every document.
-    return task, {k: v for k, v in doc.items() if k == "text" or (v is not None and v != "")}
+        summary = _summarize(text, title, settings)
+    doc = Document(
+        id=article.id,
+        title=title,
+        text=text,
+        content_hash=task.content_hash,
+        summary_hash=task.summary_hash,
+        origin=article.origin,
+        summary=summary,
+        author=clean_line(article.author),
+        source=clean_line(article.source),
+        category=clean_line(article.category),
+        url=article.url.strip(),
+        date=article.date,
+    )
+    return task, doc.stored_fields()
 
 
-def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]:
+def _summarize(text: str, title: str, settings: Settings) -> Summary:
     try:
         summary = summarize(
             text,
@@ -183,13 +179,13 @@ def _summary_fields(text: str, title: str, settings: Settings) -> dict[str, Any]
             title=title,
         )
     except Exception as exc:  # one article's failure must not stop a run of millions
-        return {"summary": "", "segmented": "failed", "summary_note": f"summary failed: {exc}"}
-    return {
-        "summary": summary.summary,
-        "summary_sentences": summary.sentences,
-        "segmented": summary.segmented,
-        "summary_note": summary.note or "",
-    }
+        return Summary(segmented="failed", summary_note=f"summary failed: {exc}")
+    return Summary(
+        summary=summary.summary,
+        summary_sentences=list(summary.sentences),
+        segmented=summary.segmented,
+        summary_note=summary.note or "",
+    )
 
 
 def _first_sentence(text: str, segmenter: Segmenter, limit: int = 100) -> str:
@@ -411,9 +407,5 @@ def _tasks(
                 continue
             reuse = None
             if old is not None and old.summary_hash == summary_hash:
-                doc = stored.document(id=item.id) or {}
-                reuse = {
-                    k: doc.get(k, "")
-                    for k in ("summary", "summary_sentences", "segmented", "summary_note")
-                }
+                reuse = Summary.from_stored(stored.document(id=item.id) or {})
             yield Task(item, summary_hash, content_hash, replace=old is not None, reuse=reuse)

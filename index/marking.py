@@ -1,7 +1,7 @@
 """Article text as escaped HTML paragraphs with summary sentences and query terms marked.
 
 Every function here escapes the article text itself and adds only its own ``<mark>``
-elements, so templates may output the result with ``|safe``.
+elements, so the web app may output the result as safe markup.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from html import escape
 
-from markupsafe import Markup
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.reading import IndexReader
@@ -92,14 +92,14 @@ def term_spans(text: str, terms: set[str], analyzer: Analyzer) -> list[Span]:
     )
 
 
-def mark_text(text: str, terms: set[str], analyzer: Analyzer) -> Markup:
+def mark_text(text: str, terms: set[str], analyzer: Analyzer) -> str:
     """Escape ``text`` and mark the query's terms in it (for a title)."""
-    return Markup(_render(text, 0, len(text), [], term_spans(text, terms, analyzer)))
+    return _render(text, 0, len(text), [], term_spans(text, terms, analyzer))
 
 
 def article_paragraphs(
     text: str, sentences: Iterable[str], terms: set[str], analyzer: Analyzer
-) -> list[Markup]:
+) -> list[str]:
     """The article split on blank lines, escaped, with summary sentences and terms marked."""
     summary = sentence_spans(text, sentences)
     words = term_spans(text, terms, analyzer)
@@ -108,7 +108,7 @@ def article_paragraphs(
     for brk in [*_PARAGRAPH_BREAK.finditer(text), None]:
         end = brk.start() if brk else len(text)
         if text[start:end].strip():
-            paragraphs.append(Markup(_render(text, start, end, summary, words)))
+            paragraphs.append(_render(text, start, end, summary, words))
         if brk:
             start = brk.end()
     return paragraphs
@@ -155,3 +155,19 @@ def _merge(spans: list[Span]) -> list[Span]:
         else:
             merged.append((a, b))
     return merged
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Marks one query's terms, and a summary's sentences, in escaped article text."""
+
+    terms: set[str]
+    analyzer: Analyzer
+
+    def title(self, text: str) -> str:
+        """The escaped title with the query's terms marked."""
+        return mark_text(text, self.terms, self.analyzer)
+
+    def paragraphs(self, text: str, sentences: Iterable[str]) -> list[str]:
+        """The escaped article paragraphs with summary sentences and terms marked."""
+        return article_paragraphs(text, sentences, self.terms, self.analyzer)

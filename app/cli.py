@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from app.progress import Progress
+
 # Only light modules at the top: each command imports what it needs, so that search, show and
 # stats do not pay for the readers, sumy, numpy and NLTK (over a second before), and the
 # options' choices come from archive.choices rather than the modules that implement them.
@@ -27,14 +29,11 @@ from archive.choices import (
     SUMMARIZERS,
 )
 from archive.errors import ArchiveError
-from archive.progress import Progress
 from index.errors import SearchIndexError
+from index.settings import HELP, INDEX_DIR, SORTS, TIME_LIMIT
 
-DEFAULT_INDEX_DIR = "./instance/index"
 #: Seconds between progress lines when a run prints lines rather than a bar.
 PROGRESS_EVERY = 30.0
-#: The default of index.limits.QueryLimits.time_limit (not imported: it loads Whoosh).
-DEFAULT_TIME_LIMIT = 0.5
 # Control characters (ESC starts terminal sequences) and bidi overrides in untrusted text.
 _UNPRINTABLE = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _UNPRINTABLE_IN_LINE = re.compile(f"[\n{_UNPRINTABLE}]")
@@ -71,11 +70,11 @@ def expected_errors(command):
 @click.option(
     "--index-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_INDEX_DIR,
+    default=INDEX_DIR,
     envvar="ARCHIVE_INDEX_DIR",
     show_default=True,
     show_envvar=True,
-    help="Where the index lives.",
+    help=HELP["index_dir"],
 )
 @click.pass_context
 def cli(ctx: click.Context, index_dir: Path) -> None:
@@ -181,7 +180,7 @@ def index(
 
     Example: archive index ./articles news.csv.gz --workers 4
     """
-    from archive.indexer import Settings, count_input, index_paths
+    from app.indexer import Settings, count_input, index_paths
 
     settings = Settings(
         fmt=fmt,
@@ -275,14 +274,14 @@ def _progress(total: int, every: float | None) -> Iterator[Callable[[int], None]
 @click.argument("query", required=False, default="")
 @click.option("--limit", type=click.IntRange(min=1, max=1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--sort", type=click.Choice(SORTS), default=SORTS[0], help=HELP["sorts"])
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0),
-    default=DEFAULT_TIME_LIMIT,
+    default=TIME_LIMIT,
     show_default=True,
-    help="Seconds after which the results found so far are shown, with a note.",
+    help=HELP["time_limit"],
 )
 @click.pass_obj
 @expected_errors
@@ -384,7 +383,7 @@ def delete(obj: Context, doc_ids: tuple[str, ...]) -> None:
 
     Example: archive delete csv-0003 jl-0007
     """
-    from archive.indexer import delete_ids
+    from app.indexer import delete_ids
 
     deleted, missing = delete_ids(obj.index_dir, list(doc_ids))
     for doc_id in missing:
@@ -436,8 +435,8 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
 
     Example: archive summarize article.txt --summarizer textrank --json
     """
+    from app.indexer import collection_segmenter
     from archive.clean import clean_text
-    from archive.indexer import collection_segmenter
     from archive.summarize import split_heading
     from archive.summarize import summarize as run_summary
 

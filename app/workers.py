@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import ctypes
-import itertools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Protocol
 
+from app.chunks import WINDOW_PER_WORKER, MapFn, bounded_map
 from archive.errors import ArchiveError
 
-#: Articles sent to a worker at once: enough to amortise the pickling round trip.
-CHUNK = 16
-#: Chunks in flight per worker, so reading never runs far ahead of summarising.
-WINDOW_PER_WORKER = 4
 #: Seconds between a worker's checks that the process that started it is still alive.
 PARENT_CHECK = 1.0
 _PR_SET_PDEATHSIG = 1
@@ -40,39 +36,13 @@ class WorkSettings(Protocol):
     scheduler: str | None
 
 
-MapFn = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
-
-
-def run_chunk(fn: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
-    """Apply ``fn`` to each item of a chunk (runs in a worker)."""
-    return [fn(item) for item in chunk]
-
-
-def bounded_map(
-    submit: Callable[..., Future], fn: Callable[[Any], Any], items: Iterable[Any], window: int
-) -> Iterator[Any]:
-    """Map ``fn`` over ``items`` in chunks, results in completion order, memory bounded."""
-    pending: set[Future] = set()
-    source = iter(items)
-    while chunk := list(itertools.islice(source, CHUNK)):
-        pending.add(submit(run_chunk, fn, chunk))
-        if len(pending) >= window:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield from future.result()
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            yield from future.result()
-
-
 @contextmanager
 def make_pool(
     settings: WorkSettings, initializer: Callable[..., None], initargs: tuple
 ) -> Iterator[MapFn]:
     """Yield a map function that runs work where the settings say."""
     if settings.scheduler:
-        from archive.cluster import dask_pool  # Dask is imported only when asked for
+        from app.cluster import dask_pool  # Dask is imported only when asked for
 
         with dask_pool(settings.scheduler, initializer, initargs) as pool:
             yield pool

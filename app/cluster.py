@@ -8,8 +8,8 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
+from app.chunks import WINDOW_PER_WORKER, MapFn, bounded_map, run_chunk
 from archive.errors import ArchiveError
-from archive.workers import WINDOW_PER_WORKER, MapFn, bounded_map, run_chunk
 
 # Runs a worker process has been set up for, so the segmenter is installed once per run.
 _READY: set[str] = set()

@@ -1,0 +1,47 @@
+"""The archive's settings in one table: name, default and help, read by the CLI and the web app.
+
+Nothing here imports Whoosh, so the CLI can show defaults without paying for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INDEX_DIR = "instance/index"
+PAGE_SIZE = 10
+MAX_PAGE = 1000
+FACET_SIZE = 10
+SNIPPET_CHARS = 240
+MAX_SHOWN_CHARS = 500_000
+TIME_LIMIT = 0.5
+SORTS = ("relevance", "newest", "oldest")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, default and what it does."""
+
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS = (
+    Setting("index_dir", INDEX_DIR, "Where the index lives."),
+    Setting("page_size", PAGE_SIZE, "Results per page."),
+    Setting("max_page", MAX_PAGE, "Deepest result page served; nobody reads past it."),
+    Setting("facet_size", FACET_SIZE, "Values listed per facet."),
+    Setting("snippet_chars", SNIPPET_CHARS, "Characters of text around the matches in a result."),
+    Setting(
+        "max_shown_chars",
+        MAX_SHOWN_CHARS,
+        "Characters of an article its web page shows (the API returns the whole text).",
+    ),
+    Setting(
+        "time_limit",
+        TIME_LIMIT,
+        "Seconds a search may run before the best results found so far are returned.",
+    ),
+    Setting("sorts", SORTS, "Orders results can be sorted in."),
+)
+HELP = {setting.name: setting.help for setting in SETTINGS}
