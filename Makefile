@@ -34,6 +34,7 @@ chromium:
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: $(VENV)/.installed-test chromium lint
 	$(BIN)/pytest

@@ -242,7 +242,7 @@ def _progress(total: int, every: float | None) -> Iterator[Callable[[int], None]
             return
         # Click's own ETA extrapolates from the first article, set-up included; ours waits
         # until the rate is measured.
-        with click.progressbar(
+        with click.progressbar(  # type: ignore[var-annotated]  # a length has no item type
             length=total,
             label="Indexing",
             file=sys.stderr,

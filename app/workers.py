@@ -33,7 +33,8 @@ class WorkSettings(Protocol):
     @property
     def worker_count(self) -> int: ...
 
-    scheduler: str | None
+    @property
+    def scheduler(self) -> str | None: ...
 
 
 @contextmanager

@@ -78,12 +78,12 @@ def _numeric(text: str, dayfirst: bool) -> datetime | None:
     if match is None:
         return None
     first, second, year = (int(g) for g in match.groups()[:3])
-    clock = [int(g) for g in match.groups()[3:] if g is not None]
+    hour, minute, sec = [*(int(g) for g in match.groups()[3:] if g is not None), 0, 0, 0][:3]
     orders = [(second, first)] if dayfirst else [(first, second), (second, first)]
     readings = set()
     for month, day in orders:
         try:
-            readings.add(datetime(year, month, day, *clock))
+            readings.add(datetime(year, month, day, hour, minute, sec))
         except ValueError:
             continue
     if len(readings) > 1:

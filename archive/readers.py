@@ -259,7 +259,7 @@ def _open(path: Path) -> IO[bytes]:
 class _Decompressed(io.RawIOBase):
     """A gzip stream that fails once it has expanded past ``limit`` bytes (a gzip bomb)."""
 
-    def __init__(self, inner: IO[bytes], limit: int) -> None:
+    def __init__(self, inner: gzip.GzipFile, limit: int) -> None:
         super().__init__()
         self.inner, self.limit, self.total = inner, limit, 0
 
@@ -267,7 +267,7 @@ class _Decompressed(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        count = self.inner.readinto(buffer)  # type: ignore[attr-defined]
+        count = self.inner.readinto(buffer)
         self.total += count
         if self.total > self.limit:
             raise InputError(

@@ -27,7 +27,7 @@ def suggest(searcher: Searcher, query: wq.Query, text: str, fields: tuple[str, .
     spans: dict[tuple[int, int], set[str]] = {}
     for leaf in query.leaves():
         start, end = getattr(leaf, "startchar", None), getattr(leaf, "endchar", None)
-        if type(leaf) is wq.Term and leaf.fieldname in fields and start is not None:
+        if type(leaf) is wq.Term and leaf.fieldname in fields and isinstance(start, int) and isinstance(end, int):
             spans.setdefault((start, end), set()).add(leaf.fieldname)
     corrected = text
     changed = False

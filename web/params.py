@@ -98,10 +98,10 @@ def parse_search_args(args: MultiDict[str, str]) -> SearchParams:
         params.date_from = params.date_to = None
     for name in FACET_FIELDS:
         values: list[str] = []
-        for value in args.getlist(name):
-            value = value.strip()[:MAX_FILTER_CHARS]
-            if value and value not in values:
-                values.append(value)
+        for given in args.getlist(name):
+            given = given.strip()[:MAX_FILTER_CHARS]
+            if given and given not in values:
+                values.append(given)
         if values:
             params.filters[name] = values[:MAX_FILTER_VALUES]
     return params
