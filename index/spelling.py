@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator
+from typing import cast
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -26,9 +27,9 @@ def suggest(searcher: Searcher, query: wq.Query, text: str, fields: tuple[str, .
     """
     spans: dict[tuple[int, int], set[str]] = {}
     for leaf in query.leaves():
-        start, end = getattr(leaf, "startchar", None), getattr(leaf, "endchar", None)
-        if type(leaf) is wq.Term and leaf.fieldname in fields and isinstance(start, int) and isinstance(end, int):
-            spans.setdefault((start, end), set()).add(leaf.fieldname)
+        span = (getattr(leaf, "startchar", None), getattr(leaf, "endchar", None))
+        if type(leaf) is wq.Term and leaf.fieldname in fields and None not in span:
+            spans.setdefault(cast(tuple[int, int], span), set()).add(leaf.fieldname)
     corrected = text
     changed = False
     for (start, end), sought in sorted(spans.items(), reverse=True):
