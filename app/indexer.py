@@ -270,17 +270,9 @@ def index_paths(
     on_progress: ProgressFn | None = None,
 ) -> Report:
     """Index every article under ``paths`` into ``index_dir`` and report what changed."""
-    report = Report()
-    problem_fn = on_problem or (lambda p: None)
-    progress_fn = on_progress or (lambda n: None)
-
-    def note(problem: Problem) -> None:
-        report.problems.append(problem)
-        if problem.skipped:
-            report.skipped += 1
-        problem_fn(problem)
-
     check_paths(paths)  # fail on a missing path before locking or walking any folder
+    run = IndexRun(paths, settings, on_problem, on_progress)
+    report = run.report
     index_dir = Path(index_dir)
     with RunLock(index_dir, timeout=settings.lock_wait) as lock:
         report.stale_lock_pid = lock.stale_pid
@@ -293,7 +285,7 @@ def index_paths(
         try:
             if fresh and not staged:
                 publish(index_dir, target)  # nothing to keep: show each commit as it lands
-            _run(paths, target, settings, report, note, progress_fn)
+            run.into(target)
             if staged:
                 publish(index_dir, target)
         except BaseException as exc:
@@ -319,93 +311,99 @@ def index_paths(
     return report
 
 
-def _run(
-    paths: list[Path],
-    index_dir: Path,
-    settings: Settings,
-    report: Report,
-    note: ProblemFn,
-    progress_fn: ProgressFn,
-) -> None:
-    """Index into ``index_dir``, which the caller has locked."""
-    segmenter, report.trained_segmenter = load_segmenter(
-        index_dir,
-        paths,
-        settings.fmt,
-        retrain=not index_exists(index_dir),
-        options=settings.read_options(),
-    )
-    ix = open_or_create_index(index_dir)
-    known = known_documents(ix)
-    failed_origins: set[str] = set()
-    seen: dict[str, str] = {}
-    tasks = _tasks(paths, settings, known, ix, seen, failed_origins, report, note, progress_fn)
-    with BatchWriter(ix, batch_size=settings.batch_size) as writer:
-        with make_pool(settings, init_worker, (segmenter, settings)) as pool:
-            for task, result in pool(prepare, tasks):
-                progress_fn(1)
-                if isinstance(result, Problem):
-                    failed_origins.add(task.article.origin)
-                    note(result)
-                    continue
-                writer.add(result, replace=task.replace)
-                if task.replace:
-                    report.updated += 1
-                else:
-                    report.indexed += 1
-        gone = [
+class IndexRun:
+    """One pass over the input: owns the ids it has seen, the origins that failed and the
+    report, which the reading side fills while the pool's results are written."""
+
+    def __init__(
+        self,
+        paths: list[Path],
+        settings: Settings,
+        on_problem: ProblemFn | None = None,
+        on_progress: ProgressFn | None = None,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.report = Report()
+        self.seen: dict[str, str] = {}
+        self.failed_origins: set[str] = set()
+        self._on_problem = on_problem or (lambda p: None)
+        self.progress = on_progress or (lambda n: None)
+
+    def note(self, problem: Problem) -> None:
+        """Record a problem, counting it as skipped when its record was."""
+        self.report.problems.append(problem)
+        if problem.skipped:
+            self.report.skipped += 1
+        self._on_problem(problem)
+
+    def into(self, index_dir: Path) -> None:
+        """Index into ``index_dir``, which the caller has locked."""
+        settings, report = self.settings, self.report
+        segmenter, report.trained_segmenter = load_segmenter(
+            index_dir,
+            self.paths,
+            settings.fmt,
+            retrain=not index_exists(index_dir),
+            options=settings.read_options(),
+        )
+        ix = open_or_create_index(index_dir)
+        known = known_documents(ix)
+        with BatchWriter(ix, batch_size=settings.batch_size) as writer:
+            with make_pool(settings, init_worker, (segmenter, settings)) as pool:
+                for task, result in pool(prepare, self.tasks(ix, known)):
+                    self.progress(1)
+                    if isinstance(result, Problem):
+                        self.failed_origins.add(task.article.origin)
+                        self.note(result)
+                        continue
+                    writer.add(result, replace=task.replace)
+                    if task.replace:
+                        report.updated += 1
+                    else:
+                        report.indexed += 1
+            report.deleted = writer.delete(self.gone(known))
+
+    def gone(self, known: dict[str, Known]) -> list[str]:
+        """Ids indexed from under this run's paths that it did not see, bar failed files."""
+        roots = (str(Path(p).resolve()) for p in self.paths)
+        return [
             doc_id
-            for doc_id in ids_under(known, (str(Path(p).resolve()) for p in paths))
-            if doc_id not in seen and known[doc_id].origin not in failed_origins
+            for doc_id in ids_under(known, roots)
+            if doc_id not in self.seen and known[doc_id].origin not in self.failed_origins
         ]
-        report.deleted = writer.delete(gone)
 
-
-def _tasks(
-    paths: list[Path],
-    settings: Settings,
-    known: dict[str, Known],
-    ix: Any,
-    seen: dict[str, str],
-    failed_origins: set[str],
-    report: Report,
-    note: ProblemFn,
-    progress_fn: ProgressFn,
-) -> Iterator[Task]:
-    """Read the input and yield the articles that need work; count the rest."""
-    with ix.searcher() as stored:
-        for item in read_paths(paths, settings.fmt, settings.read_options(known)):
-            if isinstance(item, Problem):
-                if item.skipped:
-                    failed_origins.add(str(Path(item.path).resolve()))
-                    progress_fn(1)
-                note(item)
-                continue
-            report.read += 1
-            if item.id in seen:
-                failed_origins.add(item.origin)
-                note(
-                    Problem(
-                        item.origin,
-                        item.line,
-                        f"duplicate id {item.id!r} (first at {seen[item.id]})",
-                    )
-                )
-                progress_fn(1)
-                continue
-            seen[item.id] = item.where
-            content_hash = item.content_hash()
-            summary_hash = item.text_hash(settings.summary_key)
-            old = known.get(item.id)
-            if (
-                old is not None
-                and old.content_hash == content_hash
-                and old.summary_hash == summary_hash
-            ):
-                report.unchanged += 1
-                progress_fn(1)
-                continue
-            reuse = None
-            if old is not None and old.summary_hash == summary_hash:
-                reuse = Summary.from_stored(stored.document(id=item.id) or {})
-            yield Task(item, summary_hash, content_hash, replace=old is not None, reuse=reuse)
+    def tasks(self, ix: Any, known: dict[str, Known]) -> Iterator[Task]:
+        """Read the input and yield the articles that need work; count the rest."""
+        settings, report = self.settings, self.report
+        with ix.searcher() as stored:
+            for item in read_paths(self.paths, settings.fmt, settings.read_options(known)):
+                if isinstance(item, Problem):
+                    if item.skipped:
+                        self.failed_origins.add(str(Path(item.path).resolve()))
+                        self.progress(1)
+                    self.note(item)
+                    continue
+                report.read += 1
+                if item.id in self.seen:
+                    self.failed_origins.add(item.origin)
+                    reason = f"duplicate id {item.id!r} (first at {self.seen[item.id]})"
+                    self.note(Problem(item.origin, item.line, reason))
+                    self.progress(1)
+                    continue
+                self.seen[item.id] = item.where
+                content_hash = item.content_hash()
+                summary_hash = item.text_hash(settings.summary_key)
+                old = known.get(item.id)
+                if (
+                    old is not None
+                    and old.content_hash == content_hash
+                    and old.summary_hash == summary_hash
+                ):
+                    report.unchanged += 1
+                    self.progress(1)
+                    continue
+                reuse = None
+                if old is not None and old.summary_hash == summary_hash:
+                    reuse = Summary.from_stored(stored.document(id=item.id) or {})
+                yield Task(item, summary_hash, content_hash, replace=old is not None, reuse=reuse)
