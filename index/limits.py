@@ -56,18 +56,23 @@ def bound_query(query: wq.Query, reader: IndexReader, limits: QueryLimits) -> tu
             return wq.Every()
         if isinstance(node, wq.MultiTerm):
             words = _expansion(node, reader, limits, budget)
-            postings += sum(reader.doc_frequency(node.field(), w) for w in words)
+            postings += sum(_frequency(reader, node.field(), w) for w in words)
             return node
         if isinstance(node, wq.Term):
-            postings += reader.doc_frequency(node.fieldname, node.text)
+            postings += _frequency(reader, node.fieldname, node.text)
         elif isinstance(node, wq.Phrase):
-            postings += sum(reader.doc_frequency(node.fieldname, w) for w in node.words)
+            postings += sum(_frequency(reader, node.fieldname, w) for w in node.words)
         if node.is_leaf():
             return node
         return node.apply(visit)
 
     bounded = visit(query)
     return bounded, postings > limits.costly_postings * max(1, reader.doc_count())
+
+
+def _frequency(reader: IndexReader, fieldname: str | None, text: object) -> int:
+    # Odd syntax such as "0(^0)" parses to a term on no field, which matches nothing.
+    return reader.doc_frequency(fieldname, text) if fieldname in reader.schema else 0
 
 
 @contextmanager

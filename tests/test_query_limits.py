@@ -199,3 +199,9 @@ def test_web_deep_page_of_a_stopped_search_is_not_an_error(sample_index: Path) -
     client = web_client(sample_index, STOPPED)
     response = client.get("/api/search", query_string={"q": BROAD, "page": 2})
     assert response.status_code == 200 and response.get_json()["partial"] is True
+
+
+def test_a_term_on_no_field_is_bounded_not_an_error(searcher: ArchiveSearcher) -> None:
+    # Found by hypothesis: "0(^0)" parses to a term whose field is None.
+    results = searcher.search("0(^0)")
+    assert results.total >= 0
