@@ -7,7 +7,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from index.searcher import ArchiveSearcher, ReaderCache
+from index.reading import ReaderCache
+from index.searcher import ArchiveSearcher
 
 _READERS = "archive_readers"
 _OPEN_LOCK = threading.Lock()

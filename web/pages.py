@@ -18,8 +18,8 @@ from flask import (
 from markupsafe import Markup
 
 from index.errors import QueryTooExpensive
+from index.results import Results
 from index.schema import FACET_FIELDS
-from index.searcher import Results
 from index.settings import MAX_PAGE, MAX_SHOWN_CHARS, PAGE_SIZE, SORTS
 from web.db import get_searcher
 from web.params import SearchParams, parse_search_args

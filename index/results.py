@@ -1,0 +1,88 @@
+"""What a search returns: ranked hits and a page of results, shaped for JSON and templates."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from datetime import time as dtime
+from typing import Any
+
+from whoosh.searching import Hit as WhooshHit
+
+from index.highlight import lead, snippet
+
+
+@dataclass
+class Hit:
+    """One ranked result, ready for JSON or a template (snippet is safe HTML)."""
+
+    id: str
+    title: str
+    author: str
+    date: str | None
+    source: str
+    category: str
+    url: str
+    score: float | None
+    snippet: str
+    summary: str
+
+
+@dataclass
+class Results:
+    """One page of results with the totals, facets and notes about the query."""
+
+    query: str
+    total: int
+    page: int
+    pagelen: int
+    hits: list[Hit]
+    took_ms: float
+    sort: str = "relevance"
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    corrected: str | None = None
+    notes: list[str] = field(default_factory=list)
+    #: True when the time limit stopped the search: total and hits cover what was found.
+    partial: bool = False
+    #: True when no article had all the words and these have most of them.
+    relaxed: bool = False
+
+    @property
+    def pages(self) -> int:
+        """Number of result pages."""
+        return max(1, -(-self.total // self.pagelen))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by the CLI and the web API."""
+        data = asdict(self)
+        data["facets"] = {
+            name: [{"value": v, "count": c} for v, c in values]
+            for name, values in self.facets.items()
+        }
+        data["pages"] = self.pages
+        return data
+
+
+def format_date(value: datetime | None) -> str | None:
+    """ISO date, with the time only when the article has one."""
+    if value is None:
+        return None
+    if value.time() == dtime(0, 0):
+        return value.date().isoformat()
+    return value.isoformat(timespec="minutes")
+
+
+def to_hit(hit: WhooshHit, snippets: bool) -> Hit:
+    """A Whoosh hit as a result: its fields, score, and a snippet (or the text's lead)."""
+    return Hit(
+        id=hit["id"],
+        title=hit.get("title", ""),
+        author=hit.get("author", ""),
+        date=format_date(hit.get("date")),
+        source=hit.get("source", ""),
+        category=hit.get("category", ""),
+        url=hit.get("url", ""),
+        score=round(hit.score, 4) if hit.score is not None else None,
+        snippet=snippet(hit) if snippets else lead(hit.get("text", "")),
+        summary=hit.get("summary", ""),
+    )
