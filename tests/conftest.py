@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,9 +13,33 @@ from app.indexer import Report, Settings, index_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = REPO / "archive" / "data" / "sample"
-SHARED = REPO.parent / "shared"
-BBC_DIR = SHARED / "corpora" / "bbc"
-RAQQA = SHARED / "samples" / "raqqa-offensive.txt"
+# Development data beside the project; the variable lets a run point elsewhere (or nowhere).
+SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR") or REPO.parent / "shared")
+
+
+@pytest.fixture(scope="session")
+def shared() -> Callable[[str], Path]:
+    """Return a function giving the path of ../shared/<relative>, skipping the test if missing."""
+
+    def path(relative: str) -> Path:
+        found = SHARED / relative
+        if not found.exists():
+            pytest.skip(f"needs ../shared/{relative} (development data beside the project)")
+        return found
+
+    return path
+
+
+@pytest.fixture(scope="session")
+def raqqa(shared: Callable[[str], Path]) -> Path:
+    """The unpunctuated Raqqa article in ../shared/samples."""
+    return shared("samples/raqqa-offensive.txt")
+
+
+@pytest.fixture(scope="session")
+def bbc_dir(shared: Callable[[str], Path]) -> Path:
+    """The BBC corpus folder in ../shared/corpora."""
+    return shared("corpora/bbc")
 
 
 @pytest.fixture(scope="session")

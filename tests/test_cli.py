@@ -150,12 +150,8 @@ def test_every_command_has_an_example() -> None:
         assert "Example: archive" in (command.help or ""), name
 
 
-def test_summarize_command_on_the_raqqa_sample(run: Callable) -> None:
-    from tests.conftest import RAQQA
-
-    if not RAQQA.exists():
-        pytest.skip("needs ../shared/samples/raqqa-offensive.txt")
-    result = run("summarize", str(RAQQA), "--json")
+def test_summarize_command_on_the_raqqa_sample(run: Callable, raqqa: Path) -> None:
+    result = run("summarize", str(raqqa), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["segmented"] == "restored" and len(data["sentences"]) == 3
@@ -171,12 +167,10 @@ def test_summarize_command_on_the_raqqa_sample(run: Callable) -> None:
     assert piped.stdout.startswith("- Mr. Smith met Dr. Jones in the U.S. on Monday.")
 
 
-def test_raqqa_sample_is_indexed_found_and_summarised(run: Callable, tmp_path: Path) -> None:
-    from tests.conftest import RAQQA
-
-    if not RAQQA.exists():
-        pytest.skip("needs ../shared/samples/raqqa-offensive.txt")
-    result = run("index", str(RAQQA.parent), "--workers", "1")
+def test_raqqa_sample_is_indexed_found_and_summarised(
+    run: Callable, tmp_path: Path, raqqa: Path
+) -> None:
+    result = run("index", str(raqqa.parent), "--workers", "1")
     assert result.exit_code == 0, result.output
     assert "indexed 1, updated 0, unchanged 0, deleted 0, skipped 0" in result.stdout
     assert "no text" not in result.stderr

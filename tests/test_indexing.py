@@ -12,7 +12,6 @@ from archive.errors import NothingToIndex
 from index.errors import IndexLocked
 from index.searcher import ArchiveSearcher
 from index.store import RunLock
-from tests.conftest import BBC_DIR
 from web import create_app
 
 
@@ -226,14 +225,12 @@ def test_ids_survive_indexing_a_parent_then_its_child(tmp_path: Path) -> None:
     assert single.line() == "indexed 0, updated 0, unchanged 1, deleted 0, skipped 0"
 
 
-def test_bbc_ids_survive_indexing_a_child_then_the_parent(tmp_path: Path) -> None:
-    if not BBC_DIR.exists():
-        pytest.skip(f"{BBC_DIR} is missing")
+def test_bbc_ids_survive_indexing_a_child_then_the_parent(tmp_path: Path, bbc_dir: Path) -> None:
     bbc = tmp_path / "bbc"
     for sub in ("tech", "business"):
-        for path in sorted((BBC_DIR / sub).glob("*.txt"))[:15]:
+        for path in sorted((bbc_dir / sub).glob("*.txt"))[:15]:
             write_folder(bbc, {f"{sub}/{path.name}": path.read_text(encoding="utf-8")})
-    (bbc / "README.TXT").write_text((BBC_DIR / "README.TXT").read_text("latin-1"), "utf-8")
+    (bbc / "README.TXT").write_text((bbc_dir / "README.TXT").read_text("latin-1"), "utf-8")
     index_dir = tmp_path / "index"
     assert index_paths([bbc / "tech"], index_dir, Settings(workers=1)).indexed == 15
     report = index_paths([bbc], index_dir, Settings(workers=1))

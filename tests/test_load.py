@@ -9,20 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BBC_DIR, REPO
+from tests.conftest import REPO
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not BBC_DIR.is_dir(), reason="needs ../shared/corpora/bbc")
-def test_fifty_clients_while_indexing(tmp_path: Path) -> None:
+def test_fifty_clients_while_indexing(tmp_path: Path, bbc_dir: Path) -> None:
     result = subprocess.run(
         [
             sys.executable,
             str(REPO / "bench" / "load_test.py"),
             "--corpus",
-            str(BBC_DIR / "tech"),
+            str(bbc_dir / "tech"),
             "--background",
-            str(BBC_DIR / "entertainment"),
+            str(bbc_dir / "entertainment"),
             "--clients",
             "50",
             "--requests",

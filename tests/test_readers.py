@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,6 @@ from archive.dates import parse_date
 from archive.errors import InputError
 from archive.model import Article, Problem
 from archive.readers import ReadOptions, count_records, detect_format, indexed_paths, read_paths
-from tests.conftest import BBC_DIR, RAQQA
 
 
 def split(items: list) -> tuple[list[Article], list[Problem]]:
@@ -304,10 +304,8 @@ def test_single_line_txt_is_text_not_title(tmp_path: Path) -> None:
     assert (titled.title, titled.text) == ("A title", "and its text on the next line")
 
 
-def test_raqqa_sample_reads_as_text(tmp_path: Path) -> None:
-    if not RAQQA.exists():
-        pytest.skip(f"{RAQQA} is missing")
-    items = list(read_paths([RAQQA]))
+def test_raqqa_sample_reads_as_text(tmp_path: Path, raqqa: Path) -> None:
+    items = list(read_paths([raqqa]))
     [article] = items
     assert article.title == "" and "Raqqa" in article.text and article.id == "raqqa-offensive"
 
@@ -368,10 +366,8 @@ def test_text_that_is_not_utf8_is_read_with_a_warning(tmp_path: Path) -> None:
     assert "read as cp1251" in str(problem)
 
 
-def test_bbc_cp1252_file_is_read(tmp_path: Path) -> None:
-    path = BBC_DIR / "sport" / "199.txt"
-    if not path.exists():
-        pytest.skip(f"{path} is missing")
+def test_bbc_cp1252_file_is_read(tmp_path: Path, shared: Callable[[str], Path]) -> None:
+    path = shared("corpora/bbc/sport/199.txt")
     warning, article = read_paths([path])
     assert warning.skipped is False and "cp1252" in str(warning) and str(path) in str(warning)
     assert article.title and len(article.text) > 500

@@ -17,24 +17,18 @@ from archive.segment import (
     train_segmenter,
 )
 
-SAMPLES = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "samples"
-RAQQA = SAMPLES / "raqqa-offensive.txt"
-BBC = pathlib.Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "bbc"
 
-
-def _bbc(n_train: int, n_test: int) -> tuple[list[str], list[str]]:
-    if not BBC.is_dir():
-        pytest.skip("BBC corpus not available")
+def _bbc(bbc_dir: pathlib.Path, n_train: int, n_test: int) -> tuple[list[str], list[str]]:
     paths = sorted(
-        BBC.glob("*/*.txt"), key=lambda p: zlib.crc32(p.name.encode() + p.parent.name.encode())
+        bbc_dir.glob("*/*.txt"), key=lambda p: zlib.crc32(p.name.encode() + p.parent.name.encode())
     )
     texts = [p.read_text(encoding="utf-8", errors="replace").partition("\n")[2] for p in paths]
     return texts[:n_train], texts[n_train : n_train + n_test]
 
 
 @pytest.fixture(scope="module")
-def bbc_segmenter() -> tuple[Segmenter, list[str]]:
-    train, test = _bbc(150, 60)
+def bbc_segmenter(bbc_dir: pathlib.Path) -> tuple[Segmenter, list[str]]:
+    train, test = _bbc(bbc_dir, 150, 60)
     return train_segmenter(train), test
 
 
@@ -51,8 +45,8 @@ def test_abbreviations_with_untrained_segmenter() -> None:
     assert len(r.sentences) == 2
 
 
-def test_detects_unpunctuated() -> None:
-    text = RAQQA.read_text(encoding="utf-8")
+def test_detects_unpunctuated(raqqa: pathlib.Path) -> None:
+    text = raqqa.read_text(encoding="utf-8")
     assert is_unpunctuated(text)
     assert not is_unpunctuated("This is a sentence. " * 40)
     assert not is_unpunctuated("")
@@ -70,9 +64,9 @@ def test_leading_residue_stripped() -> None:
     assert strip_leading_residue(keep) == (keep, False)
 
 
-def test_raqqa_restored_readable() -> None:
+def test_raqqa_restored_readable(raqqa: pathlib.Path) -> None:
     seg = default_segmenter()
-    r = seg.segment(RAQQA.read_text(encoding="utf-8"))
+    r = seg.segment(raqqa.read_text(encoding="utf-8"))
     assert r.method == "restored"
     assert len(r.sentences) >= 10
     joined = " ".join(r.sentences)

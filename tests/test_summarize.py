@@ -27,10 +27,8 @@ from archive.summarize import (
     summarize,
     summary_length,
 )
-from tests.conftest import BBC_DIR
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-RAQQA = ROOT / ".." / "shared" / "samples" / "raqqa-offensive.txt"
 
 ARTICLE = (
     "The city council voted on Monday to build a new bridge over the river. "
@@ -46,8 +44,8 @@ ARTICLE = (
 )
 
 
-def test_raqqa_summary() -> None:
-    s = summarize(RAQQA.read_text(encoding="utf-8"))
+def test_raqqa_summary(raqqa: pathlib.Path) -> None:
+    s = summarize(raqqa.read_text(encoding="utf-8"))
     assert s.segmented == "restored"
     assert len(s.sentences) == DEFAULT_SENTENCES
     assert s.summary == " ".join(s.sentences)
@@ -69,10 +67,8 @@ def test_each_summariser(name: str) -> None:
     assert all(t in ARTICLE for t in s.sentences)
 
 
-def test_raqqa_summary_opens_at_a_sentence_start() -> None:
-    if not RAQQA.is_file():
-        pytest.skip("needs ../shared/samples/raqqa-offensive.txt")
-    text = RAQQA.read_text(encoding="utf-8")
+def test_raqqa_summary_opens_at_a_sentence_start(raqqa: pathlib.Path) -> None:
+    text = raqqa.read_text(encoding="utf-8")
     seg = default_segmenter().segment(text)
     # The restorer runs "...its defacto capital Raqqa in Syria according to..." apart.
     mid_clause = next(i for i, x in enumerate(seg.sentences) if x.startswith("Raqqa in Syria"))
@@ -83,8 +79,8 @@ def test_raqqa_summary_opens_at_a_sentence_start() -> None:
     assert first == 0 or (first not in seg.doubtful and not is_dependent(s.sentences[0]))
 
 
-def test_summarisers_on_restored_text() -> None:
-    text = strip_punctuation(RAQQA.read_text(encoding="utf-8"))
+def test_summarisers_on_restored_text(raqqa: pathlib.Path) -> None:
+    text = strip_punctuation(raqqa.read_text(encoding="utf-8"))
     for name in SUMMARIZERS:
         s = summarize(text, summarizer=name)
         assert s.segmented == "restored"
@@ -233,9 +229,8 @@ def test_summary_does_not_open_on_a_dependent_sentence() -> None:
     assert select_sentences(np.array([0.9, 0.1, 0.1, 0.1, 0.1]), DEPENDENT_ARTICLE, 1) == [0]
 
 
-@pytest.mark.skipif(not BBC_DIR.is_dir(), reason="needs ../shared/corpora/bbc")
-def test_default_summaries_of_bbc_open_coherently() -> None:
-    paths = sorted(BBC_DIR.glob("*/0[0-9]1.txt"))[:30]
+def test_default_summaries_of_bbc_open_coherently(bbc_dir: pathlib.Path) -> None:
+    paths = sorted(bbc_dir.glob("*/0[0-9]1.txt"))[:30]
     assert paths
     for path in paths:
         title, _, body = path.read_text(encoding="utf-8", errors="replace").partition("\n")
