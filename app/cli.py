@@ -459,9 +459,9 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if summary.note:
-        click.echo(f"note: {summary.note}", err=True)
+        click.echo(f"note: {printable(summary.note)}", err=True)
     for sentence in summary.sentences:
-        click.echo(f"- {sentence}")
+        click.echo(f"- {printable(sentence)}")
 
 
 @cli.command()
