@@ -3,6 +3,7 @@ commits, rebuild swaps, concurrent runs, worker deaths and an index that cannot 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -210,6 +212,14 @@ def alive(pid: int) -> bool:
         return False
 
 
+def assert_all_exit(pids: Iterable[int], within: float = 10.0) -> None:
+    """Every process in ``pids`` ends within ``within`` seconds (workers poll their parent)."""
+    deadline = time.monotonic() + within
+    while any(alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "worker processes outlived the run"
+        time.sleep(0.1)
+
+
 def start_run_with_workers(index_dir: Path, source: Path) -> subprocess.Popen:
     """Start an indexing run with two workers and return once it has committed."""
     proc = subprocess.Popen(
@@ -237,10 +247,7 @@ def test_killing_only_the_parent_leaves_no_worker_holding_the_lock(tmp_path: Pat
     assert len(below) >= 2, "the run should have started its workers"
     proc.kill()  # the parent alone, not its process group
     proc.wait()
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in below):
-        assert time.monotonic() < deadline, "worker processes outlived the killed run"
-        time.sleep(0.1)
+    assert_all_exit(below)
     finish = run(index_dir, "index", str(source), "--workers", "2")  # no --wait: lock is free
     assert finish.returncode == 0, finish.stderr
     assert "was interrupted" in finish.stderr
@@ -266,7 +273,7 @@ def test_a_killed_worker_ends_the_run_with_a_clear_message(tmp_path: Path) -> No
     assert "a worker process died" in stderr
     assert "Traceback" not in stderr
     assert assert_readable(index_dir) >= committed
-    assert not any(alive(pid) for pid in tree)
+    assert_all_exit(tree)
 
 
 @pytest.mark.parametrize("step, expected", [("swap", 20), ("swapped", 30)])
@@ -375,6 +382,9 @@ def test_a_server_sees_a_rebuild_within_a_second(tmp_path: Path) -> None:
         assert time.monotonic() - swapped < 1.0, "the server still answers from the old index"
         time.sleep(0.05)
     assert client.get("/api/articles/r0").status_code == 200
+    gc.collect()  # the old generation's files close once nothing refers to its readers
+    held = [os.readlink(fd) for fd in Path("/proc/self/fd").iterdir() if fd.is_symlink()]
+    assert not [name for name in held if str(index_dir) in name and "(deleted)" in name]
 
 
 def test_a_rebuild_leaves_folders_it_did_not_make(tmp_path: Path) -> None:
