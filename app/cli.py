@@ -30,8 +30,10 @@ from archive.choices import (
 )
 from archive.errors import ArchiveError
 from index.errors import SearchIndexError
-from index.settings import HELP, INDEX_DIR, SORTS, TIME_LIMIT
+from index.settings import EXPORT_TIME_LIMIT, HELP, INDEX_DIR, SORTS, TIME_LIMIT
 
+#: What ``archive search`` can write; csv, jsonl and json are index.export's formats.
+OUTPUT_FORMATS = ("text", "csv", "jsonl", "json")
 #: Seconds between progress lines when a run prints lines rather than a bar.
 PROGRESS_EVERY = 30.0
 # Control characters (ESC starts terminal sequences) and bidi overrides in untrusted text.
@@ -275,59 +277,137 @@ def _progress(total: int, every: float | None) -> Iterator[Callable[[int], None]
 @click.option("--limit", type=click.IntRange(min=1, max=1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--sort", type=click.Choice(SORTS), default=SORTS[0], help=HELP["sorts"])
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(OUTPUT_FORMATS),
+    default="text",
+    show_default=True,
+    help="csv, jsonl and json write hits with plain-text snippets; json alone is one page.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (same as --format json).")
+@click.option("--all", "every", is_flag=True, help="Every hit, not one page (streamed).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of the terminal.",
+)
+@click.option("--source", multiple=True, help="Only this source (repeat for any of several).")
+@click.option("--author", multiple=True, help="Only this author (repeatable).")
+@click.option("--category", multiple=True, help="Only this category (repeatable).")
+@click.option("--year", multiple=True, help="Only this year (repeatable).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="From this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Up to this date.")
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0),
-    default=TIME_LIMIT,
-    show_default=True,
-    help=HELP["time_limit"],
+    help=f"{HELP['time_limit']} [default: {TIME_LIMIT:g}; {EXPORT_TIME_LIMIT:g} with --all]",
 )
 @click.pass_obj
 @expected_errors
 def search(
-    obj: Context, query: str, limit: int, page: int, sort: str, as_json: bool, time_limit: float
+    obj: Context,
+    query: str,
+    limit: int,
+    page: int,
+    sort: str,
+    fmt: str,
+    as_json: bool,
+    every: bool,
+    output: Path | None,
+    date_from: Any,
+    date_to: Any,
+    time_limit: float | None,
+    **facets: tuple[str, ...],
 ) -> None:
     """Search the archive; Whoosh syntax works (AND, OR, NOT, "phrases", field:value, wild*).
 
     Example: archive search 'title:flood AND "river wall"' --limit 5
+
+    Export every hit: archive search flood --all --format csv --output flood.csv
     """
     from index.limits import QueryLimits
     from index.searcher import ArchiveSearcher
 
-    limits = QueryLimits(time_limit=time_limit)
-    with ArchiveSearcher.open(obj.index_dir) as searcher:
+    fmt = "json" if as_json else fmt
+    filters = {name: list(values) for name, values in facets.items() if values}
+    found = {
+        "sort": sort,
+        "filters": filters,
+        "date_from": date_from.date() if date_from else None,
+        "date_to": date_to.date() if date_to else None,
+    }
+    default_limit = EXPORT_TIME_LIMIT if every else TIME_LIMIT
+    limits = QueryLimits(time_limit=default_limit if time_limit is None else time_limit)
+    with ArchiveSearcher.open(obj.index_dir) as searcher, _output(output) as out:
+        if every:
+            hits = searcher.iter_hits(query, limits=limits, **found)
+            if fmt == "text":
+                for rank, hit in enumerate(hits, start=1):
+                    _echo_hit(rank, hit, out)
+            else:
+                _write_hits(fmt, hits, out)
+            return
         results = searcher.search(
-            query, page=page, pagelen=limit, sort=sort, facets=as_json, limits=limits
+            query, page=page, pagelen=limit, facets=fmt == "json", limits=limits, **found
         )
-    if results.page < page:  # Whoosh shows the last page instead; the API answers 400
-        raise click.ClickException(
-            f"page {page} is past the last page ({_count(results.total, 'result')}, "
-            f"{_count(results.pages, 'page')} of {limit})"
-        )
-    if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        if results.page < page:  # Whoosh shows the last page instead; the API answers 400
+            raise click.ClickException(
+                f"page {page} is past the last page ({_count(results.total, 'result')}, "
+                f"{_count(results.pages, 'page')} of {limit})"
+            )
+        if fmt == "json":
+            click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2), file=out)
+            return
+        if fmt != "text":
+            _write_hits(fmt, results.hits, out)
+            return
+        for note in results.notes:
+            click.echo(f"note: {printable(note)}", err=True)
+        if results.corrected:
+            click.echo(f"Did you mean: {printable(results.corrected)}?", file=out)
+        first = (results.page - 1) * results.pagelen
+        took = f"{results.took_ms:.0f} ms"
+        pages = f"page {results.page} of {results.pages}"
+        click.echo(f"{_count(results.total, 'result')} ({took}), {pages}", file=out)
+        for rank, hit in enumerate(results.hits, start=first + 1):
+            _echo_hit(rank, hit, out)
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[Any]:
+    """The file to write to: ``path`` (UTF-8, no newline translation) or standard output."""
+    if path is None:
+        yield None  # click.echo's default, the terminal
         return
-    for note in results.notes:
-        click.echo(f"note: {printable(note)}", err=True)
-    if results.corrected:
-        click.echo(f"Did you mean: {printable(results.corrected)}?")
-    first = (results.page - 1) * results.pagelen
-    took = f"{results.took_ms:.0f} ms"
-    pages = f"page {results.page} of {results.pages}"
-    click.echo(f"{_count(results.total, 'result')} ({took}), {pages}")
-    for rank, hit in enumerate(results.hits, start=first + 1):
-        meta = printable(
-            " | ".join(x for x in (hit.date, hit.source, hit.author, hit.category) if x)
-        )
-        click.echo(
-            f"\n{rank}. {click.style(printable(hit.title), bold=True)}  [{printable(hit.id)}]"
-        )
-        if meta:
-            click.echo(f"   {meta}")
-        click.echo(f"   {_terminal_marks(hit.snippet)}")
-        if hit.summary:
-            click.echo(f"   Summary: {printable(hit.summary)}")
+    try:
+        handle = path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from exc
+    with handle:
+        yield handle
+
+
+def _write_hits(fmt: str, hits: Any, out: Any) -> None:
+    """Write ``hits`` to ``out`` in an export format, a chunk at a time."""
+    from index.export import WRITERS
+
+    for chunk in WRITERS[fmt](hits):
+        click.echo(chunk, file=out, nl=False)
+
+
+def _echo_hit(rank: int, hit: Any, out: Any) -> None:
+    """One hit as the terminal listing shows it."""
+    meta = printable(" | ".join(x for x in (hit.date, hit.source, hit.author, hit.category) if x))
+    click.echo(
+        f"\n{rank}. {click.style(printable(hit.title), bold=True)}  [{printable(hit.id)}]",
+        file=out,
+    )
+    if meta:
+        click.echo(f"   {meta}", file=out)
+    click.echo(f"   {_terminal_marks(hit.snippet)}", file=out)
+    if hit.summary:
+        click.echo(f"   Summary: {printable(hit.summary)}", file=out)
 
 
 def _count(n: int, noun: str) -> str:

@@ -27,3 +27,7 @@ class QueryTooExpensive(SearchIndexError):
 
 class SearchBusy(SearchIndexError):
     """Another costly search is running; this one was refused rather than queued."""
+
+
+class SearchTimedOut(SearchIndexError):
+    """Finding every match of an export took longer than its time limit."""

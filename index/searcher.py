@@ -3,7 +3,10 @@ suggestion, and fetches articles; parsing, facets and result shapes live beside 
 
 from __future__ import annotations
 
+import copy
 import time
+from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +16,11 @@ from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader
+from whoosh.searching import Results as WhooshResults
 from whoosh.searching import ResultsPage, Searcher
 
 from index.document import ARTICLE_FIELDS
-from index.errors import QueryTooExpensive
+from index.errors import QueryTooExpensive, SearchTimedOut
 from index.expand import expand
 from index.facets import date_order, facet_groups, filter_query, missing_values, top_values
 from index.limits import (
@@ -36,6 +40,8 @@ from index.spelling import suggest
 from index.store import index_size, last_update, open_index, retry_during_commit
 
 MAX_CORRECTION_CHARS = 200
+#: Hits an export loads and snippets at a time: memory stays flat however many match.
+EXPORT_BATCH = 500
 
 
 class ArchiveSearcher:
@@ -95,45 +101,21 @@ class ArchiveSearcher:
         another costly search runs in this process.
         """
         started = time.perf_counter()
-        query, notes = self.parse(text)
-        query, costly = bound_query(query, self.searcher.reader(), limits)
-        if sort not in SORTS:
-            notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
-            sort = "relevance"
-        if isinstance(query, wq.Every) and sort == "relevance":
-            sort = "newest"
+        query, notes, sort, restrict, costly = self._prepare(
+            text, sort, filters, date_from, date_to, limits
+        )
         page = max(1, page)
-        notes.extend(missing_values(self.searcher.reader(), query, filters or {}))
-        restrict = filter_query(filters or {}, date_from, date_to)
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
-            # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
-            # can no longer reach the top N, so its total undercounted and changed with the
-            # page length ('the new year': 14 with a page of 1, 20 with 10).
-            collector = self.searcher.collector(
-                limit=None,
-                sortedby=date_order(newest=sort == "newest") if sort != "relevance" else None,
-                optimize=False,
+            found, partial = self._collect(
+                q, sort, restrict, costly, started, limits, facets, terms
             )
-            # The deadline wraps the innermost collector so facets, terms and filters all see
-            # the same documents when it stops the search (the order Searcher.collector uses).
-            deadline = DeadlineCollector(collector, started + limits.time_limit)
-            collector = deadline
-            if facets:
-                collector = collectors.FacetCollector(collector, facet_groups())
-            if terms:
-                collector = collectors.TermsCollector(collector)
-            if restrict is not None:
-                collector = collectors.FilterCollector(collector, restrict, None)
-            try:
-                with costly_turn(costly):
-                    self.searcher.search_with_collector(q, collector)
-            except collectors.TimeLimit:
+            if partial:
                 notes.append(
                     f"The search took longer than {limits.time_limit:g} s and was stopped: "
                     "these are the best of the articles found until then."
                 )
-            return ResultsPage(collector.results(), page, pagelen), deadline.timed_out
+            return ResultsPage(found, page, pagelen), partial
 
         results, partial = collect(query, snippets)
         strict_total = results.total
@@ -163,6 +145,118 @@ class ArchiveSearcher:
         found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
+
+    def iter_hits(
+        self,
+        text: str = "",
+        *,
+        sort: str = "relevance",
+        filters: dict[str, list[str]] | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        snippets: bool = True,
+        limits: QueryLimits = DEFAULT_LIMITS,
+    ) -> Iterator[Hit]:
+        """Every hit of a search in rank order, the same hits ``search`` pages through.
+
+        The search runs before this returns, so QueryTooExpensive, SearchBusy and
+        SearchTimedOut (an export is never silently cut short) are raised here; only
+        docnums and scores are kept, and articles are loaded and snippeted a batch at a time.
+        """
+        started = time.perf_counter()
+        query, _, sort, restrict, costly = self._prepare(
+            text, sort, filters, date_from, date_to, limits
+        )
+        found, partial = self._collect(query, sort, restrict, costly, started, limits, False, True)
+        relaxed = relax(query, text.strip()[:MAX_QUERY_CHARS]) if found.is_empty() else None
+        if relaxed is not None:
+            expanded = expand(self.searcher, relaxed[0], restrict)
+            found, partial = self._collect(
+                expanded, sort, restrict, costly, started, limits, False, False
+            )
+            found.q = relaxed[0]
+        if partial:
+            raise SearchTimedOut(
+                f"Finding every match took longer than {limits.time_limit:g} s; "
+                "narrow the query or allow more time."
+            )
+        return self._hits_in_batches(found, snippets)
+
+    @staticmethod
+    def _hits_in_batches(found: WhooshResults, snippets: bool) -> Iterator[Hit]:
+        # Whoosh's highlighter caches the matched characters of every hit in a Results at
+        # once; a Results per batch keeps that cache (and the loaded articles) small.
+        ranked = found.top_n
+        for start in range(0, len(ranked), EXPORT_BATCH):
+            batch = copy.copy(found)
+            batch.top_n = ranked[start : start + EXPORT_BATCH]
+            batch._char_cache = {}
+            if found.has_matched_terms():
+                termdocs: dict[Any, list[int]] = defaultdict(list)
+                for _, docnum in batch.top_n:
+                    for term in found.docterms.get(docnum, ()):
+                        termdocs[term].append(docnum)
+                batch.termdocs = termdocs
+            for pos in range(len(batch.top_n)):
+                yield to_hit(batch[pos], snippets)
+
+    def _prepare(
+        self,
+        text: str,
+        sort: str,
+        filters: dict[str, list[str]] | None,
+        date_from: date | None,
+        date_to: date | None,
+        limits: QueryLimits,
+    ) -> tuple[wq.Query, list[str], str, wq.Query | None, bool]:
+        # The parsed and bounded query, notes about it, the sort used, the restriction
+        # filters make, and whether the query is costly.
+        query, notes = self.parse(text)
+        query, costly = bound_query(query, self.searcher.reader(), limits)
+        if sort not in SORTS:
+            notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
+            sort = "relevance"
+        if isinstance(query, wq.Every) and sort == "relevance":
+            sort = "newest"
+        notes.extend(missing_values(self.searcher.reader(), query, filters or {}))
+        return query, notes, sort, filter_query(filters or {}, date_from, date_to), costly
+
+    def _collect(
+        self,
+        q: wq.Query,
+        sort: str,
+        restrict: wq.Query | None,
+        costly: bool,
+        started: float,
+        limits: QueryLimits,
+        facets: bool,
+        terms: bool,
+    ) -> tuple[WhooshResults, bool]:
+        # Every match of ``q`` and whether the time limit stopped the search.
+        # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
+        # can no longer reach the top N, so its total undercounted and changed with the
+        # page length ('the new year': 14 with a page of 1, 20 with 10).
+        collector = self.searcher.collector(
+            limit=None,
+            sortedby=date_order(newest=sort == "newest") if sort != "relevance" else None,
+            optimize=False,
+        )
+        # The deadline wraps the innermost collector so facets, terms and filters all see
+        # the same documents when it stops the search (the order Searcher.collector uses).
+        deadline = DeadlineCollector(collector, started + limits.time_limit)
+        collector = deadline
+        if facets:
+            collector = collectors.FacetCollector(collector, facet_groups())
+        if terms:
+            collector = collectors.TermsCollector(collector)
+        if restrict is not None:
+            collector = collectors.FilterCollector(collector, restrict, None)
+        try:
+            with costly_turn(costly):
+                self.searcher.search_with_collector(q, collector)
+        except collectors.TimeLimit:
+            pass  # deadline.timed_out says so
+        return collector.results(), deadline.timed_out
 
     def _correction(
         self, query: wq.Query, text: str, found: int, restrict: wq.Query | None

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 INDEX_DIR = "instance/index"
 PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 FACET_SIZE = 10
 SNIPPET_CHARS = 240
 MAX_SHOWN_CHARS = 500_000
 TIME_LIMIT = 0.5
+EXPORT_TIME_LIMIT = 30.0
 SORTS = ("relevance", "newest", "oldest")
 
 
@@ -29,6 +31,7 @@ class Setting:
 SETTINGS = (
     Setting("index_dir", INDEX_DIR, "Where the index lives."),
     Setting("page_size", PAGE_SIZE, "Results per page."),
+    Setting("max_page_size", MAX_PAGE_SIZE, "Most results the API returns on one page."),
     Setting("max_page", MAX_PAGE, "Deepest result page served; nobody reads past it."),
     Setting("facet_size", FACET_SIZE, "Values listed per facet."),
     Setting("snippet_chars", SNIPPET_CHARS, "Characters of text around the matches in a result."),
@@ -41,6 +44,11 @@ SETTINGS = (
         "time_limit",
         TIME_LIMIT,
         "Seconds a search may run before the best results found so far are returned.",
+    ),
+    Setting(
+        "export_time_limit",
+        EXPORT_TIME_LIMIT,
+        "Seconds an export may spend finding every match before it is refused.",
     ),
     Setting("sorts", SORTS, "Orders results can be sorted in."),
 )
