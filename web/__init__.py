@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from index.errors import IndexNotFound, QueryTooExpensive, SearchBusy, SearchIndexError
 from index.limits import DEFAULT_LIMITS
-from web import api, db, pages
+from web import api, db, export, pages
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
@@ -43,10 +43,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     # Keep the field order of Results.to_dict(), the shape the CLI prints too.
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # UTF-8 as written (£, not \u00a3): smaller, and readable by people as well as parsers.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     db.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(export.bp)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(IndexNotFound, _index_missing)

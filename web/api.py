@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
-from index.settings import MAX_PAGE
+from index.settings import MAX_PAGE, MAX_PAGE_SIZE, PAGE_SIZE
 from web.db import get_searcher
 from web.params import parse_search_args
 
@@ -18,13 +18,32 @@ def search() -> Response:
     params = parse_search_args(request.args)
     if params.errors:
         abort(400, description=" ".join(params.errors))
+    page_size = _page_size(request.args.get("page_size", "").strip())
     limits = current_app.config["QUERY_LIMITS"]
-    results = get_searcher().search(params.q, limits=limits, **params.search_kwargs())
+    results = get_searcher().search(
+        params.q, pagelen=page_size, limits=limits, **params.search_kwargs()
+    )
     # A search stopped by its time limit may not have reached the page: not an error.
     short = results.page < params.page and not results.partial
     if params.page > 1 and (params.page > MAX_PAGE or short):
         abort(400, description=f"Page {params.page} is past the last page ({results.pages}).")
     return jsonify(results.to_dict())
+
+
+def _page_size(raw: str) -> int:
+    """The ``page_size`` argument, PAGE_SIZE when absent; aborts with 400 outside the range."""
+    if not raw:
+        return PAGE_SIZE
+    # Checked by length first: int() of a huge digit string is slow.
+    if raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_PAGE_SIZE:
+        return int(raw)
+    abort(
+        400,
+        description=(
+            f"page_size {raw[:20]!r} is out of range: "
+            f"give a whole number from 1 to {MAX_PAGE_SIZE}."
+        ),
+    )
 
 
 @bp.get("/articles/<path:article_id>")

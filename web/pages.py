@@ -28,6 +28,7 @@ bp = Blueprint("pages", __name__)
 
 FACET_LABELS = {"source": "Source", "author": "Author", "category": "Category", "year": "Year"}
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
+DOWNLOADS = (("Download CSV", "export.csv"), ("Download JSON Lines", "export.jsonl"))
 #: Pages shown either side of the current one in the pager.
 PAGER_WINDOW = 2
 
@@ -112,6 +113,11 @@ def search() -> str:
             search_url(params, q=results.corrected, page=None) if results.corrected else None
         ),
         clear_url=search_url(SearchParams(q=params.q, sort=params.sort)),
+        # Downloads hold every hit, so the page number is left out.
+        downloads=[
+            (label, url_for(endpoint, **params.url_args(page=None)))
+            for label, endpoint in DOWNLOADS
+        ],
         facet_labels=FACET_LABELS,
     )
 
