@@ -169,3 +169,22 @@ def test_an_export_cut_short_is_an_error_not_a_partial_file(sample_index: Path) 
     )
     assert result.exit_code == 1
     assert "took longer than 0 s" in result.output and "id,title" not in result.output
+
+
+def test_output_file(run: Callable, sample_index: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "listing.txt"
+    run("search", "council", "--all", "--output", str(listing))
+    text = listing.read_text(encoding="utf-8")
+    assert "\x1b[" not in text and text.startswith("\n1. ")
+    jsonl = tmp_path / "hits.jsonl"
+    run("search", "council", "--all", "--format", "jsonl", "--output", str(jsonl))
+    assert (
+        jsonl.read_text(encoding="utf-8")
+        == run("search", "council", "--all", "--format", "jsonl").stdout
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["--index-dir", str(sample_index), "search", "council", "--all", "--format", "csv"]
+        + ["--output", str(tmp_path / "missing" / "out.csv")],
+    )
+    assert result.exit_code == 1 and "cannot write" in result.output
