@@ -331,7 +331,7 @@ def search(
 
     fmt = "json" if as_json else fmt
     filters = {name: list(values) for name, values in facets.items() if values}
-    found = {
+    found: dict[str, Any] = {  # the arguments search() and iter_hits() share
         "sort": sort,
         "filters": filters,
         "date_from": date_from.date() if date_from else None,
