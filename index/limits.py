@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from whoosh import collectors
+from whoosh import collectors, matching
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -34,6 +34,10 @@ class QueryLimits:
     #: A query reading more postings than this many per article is costly: costly
     #: searches take turns, so they cannot starve everyday ones of the CPU.
     costly_postings: float = 3.0
+    #: Distinct words (terms, phrase words, wildcards) a query may have. Every word adds a
+    #: posting list to every matched article's score, and a query no article fully matches
+    #: is relaxed to an OR of all of them; the longest Cranfield query has 37.
+    max_words: int = 40
 
 
 DEFAULT_LIMITS = QueryLimits()
@@ -48,6 +52,7 @@ def bound_query(query: wq.Query, reader: IndexReader, limits: QueryLimits) -> tu
     """
     budget = [limits.max_terms]
     postings = 0
+    words: set[tuple[str, Any]] = set()
 
     def visit(node: wq.Query) -> wq.Query:
         nonlocal postings
@@ -55,18 +60,26 @@ def bound_query(query: wq.Query, reader: IndexReader, limits: QueryLimits) -> tu
             # Every("text") reads every posting of the field; every article has a text.
             return wq.Every()
         if isinstance(node, wq.MultiTerm):
-            words = _expansion(node, reader, limits, budget)
-            postings += sum(_frequency(reader, node.field(), w) for w in words)
+            words.add(("wildcard", _describe(node)))
+            expanded = _expansion(node, reader, limits, budget)
+            postings += sum(_frequency(reader, node.field(), w) for w in expanded)
             return node
         if isinstance(node, wq.Term):
+            words.add(("word", node.text))
             postings += _frequency(reader, node.fieldname, node.text)
         elif isinstance(node, wq.Phrase):
+            words.update(("word", w) for w in node.words)
             postings += sum(_frequency(reader, node.fieldname, w) for w in node.words)
         if node.is_leaf():
             return node
         return node.apply(visit)
 
     bounded = visit(query)
+    if len(words) > limits.max_words:
+        raise QueryTooExpensive(
+            f"The query has {len(words)} different words; at most {limits.max_words} are "
+            "searched at once: keep the most telling ones."
+        )
     return bounded, postings > limits.costly_postings * max(1, reader.doc_count())
 
 
@@ -129,20 +142,35 @@ def _describe(node: wq.MultiTerm) -> str:
     return f"“{getattr(node, 'text', node)}{star}”"
 
 
+#: Posting-list moves between two looks at the clock (a look costs about as much as a move).
+CHECK_EVERY = 256
+
+
 class DeadlineCollector(collectors.WrappingCollector):
     """Stops a search once its deadline has passed, keeping the documents found so far.
 
     Unlike Whoosh's TimeLimitCollector it uses neither a timer thread nor SIGALRM (which
     only the main thread may handle, not a web server's workers), and a deadline already
-    passed stops it right after the first match, deterministically.
+    passed stops it right after the first match, deterministically. A query that needs
+    several words at once (AND, phrases) can read many postings between two matches, or
+    find none at all: its posting lists check the time every ``check_every`` moves.
     """
 
-    def __init__(self, child: collectors.Collector, deadline: float) -> None:
+    def __init__(
+        self, child: collectors.Collector, deadline: float, check_every: int = CHECK_EVERY
+    ) -> None:
         """Wrap ``child``; ``deadline`` is a ``time.perf_counter()`` value."""
         super().__init__(child)
         self.deadline = deadline
+        self.check_every = check_every
+        self.moves = 0
         self.collected = 0
         self.timed_out = False
+
+    def prepare(self, top_searcher: Searcher, q: wq.Query, context: Any) -> None:
+        self.query = q
+        timed = _timed_leaves(q, self) if _intersects(q) else q
+        super().prepare(top_searcher, timed, context)
 
     def set_subsearcher(self, subsearcher: Searcher, offset: int) -> None:
         # Building a segment's matcher is work too: stop before it once out of time.
@@ -156,7 +184,72 @@ class DeadlineCollector(collectors.WrappingCollector):
         self.collected += 1
         return self.child.collect(sub_docnum)
 
+    def results(self) -> Any:
+        # The results name the user's query, not its time-checking copy (snippets use it).
+        results = self.child.results()
+        results.q = self.query
+        return results
+
+    def moved(self) -> None:
+        """Count one move along a posting list; stop the search when out of time."""
+        self.moves += 1
+        if self.moves % self.check_every == 0 and time.perf_counter() >= self.deadline:
+            # Nothing matched since the last check: there is nothing to keep waiting for.
+            self.timed_out = True
+            raise collectors.TimeLimit
+
     def _check(self) -> None:
         if self.collected and time.perf_counter() >= self.deadline:
             self.timed_out = True
             raise collectors.TimeLimit
+
+
+class _TimedQuery(wq.WrappingQuery):
+    """A leaf of the query whose matcher reports each move to the deadline."""
+
+    def __init__(self, child: wq.Query, deadline: DeadlineCollector) -> None:
+        super().__init__(child)
+        self.deadline = deadline
+
+    def _rewrap(self, child: wq.Query) -> wq.Query:
+        return _TimedQuery(child, self.deadline)
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> matching.Matcher:
+        return _TimedMatcher(self.child.matcher(searcher, context), self.deadline)
+
+
+class _TimedMatcher(matching.WrappingMatcher):
+    def __init__(
+        self, child: matching.Matcher, deadline: DeadlineCollector, boost: float = 1.0
+    ) -> None:
+        super().__init__(child, boost)
+        self.deadline = deadline
+
+    def copy(self) -> matching.Matcher:
+        return _TimedMatcher(self.child.copy(), self.deadline, self.boost)
+
+    def _replacement(self, newchild: matching.Matcher) -> matching.Matcher:
+        return _TimedMatcher(newchild, self.deadline, self.boost)
+
+    def next(self) -> Any:
+        self.deadline.moved()
+        return self.child.next()
+
+    def skip_to(self, id: int) -> Any:
+        self.deadline.moved()
+        return self.child.skip_to(id)
+
+
+def _intersects(query: wq.Query) -> bool:
+    """Whether the query can skip postings that match nothing (only unions cannot)."""
+    if query.is_leaf():
+        return isinstance(query, wq.Phrase)
+    if not isinstance(query, (wq.Or, wq.DisjunctionMax)):
+        return True
+    return any(_intersects(sub) for sub in query.children())
+
+
+def _timed_leaves(query: wq.Query, deadline: DeadlineCollector) -> wq.Query:
+    if query.is_leaf():
+        return _TimedQuery(query, deadline)
+    return query.apply(lambda sub: _timed_leaves(sub, deadline))

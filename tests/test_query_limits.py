@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from html import escape
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
+from whoosh import collectors
 
 from app.cli import cli
 from index.errors import QueryTooExpensive, SearchBusy
-from index.limits import DEFAULT_LIMITS, QueryLimits, bound_query, costly_turn
+from index.expand import expand
+from index.limits import DEFAULT_LIMITS, DeadlineCollector, QueryLimits, bound_query, costly_turn
 from index.searcher import ArchiveSearcher
 from web import create_app
 
@@ -127,6 +130,77 @@ def test_broad_queries_are_costly_and_plain_ones_are_not(searcher: ArchiveSearch
     assert bound_query(searcher.parse(long_or)[0], reader, DEFAULT_LIMITS)[1]
     assert not bound_query(searcher.parse("harbour")[0], reader, DEFAULT_LIMITS)[1]
     assert not bound_query(searcher.parse("")[0], reader, DEFAULT_LIMITS)[1]
+
+
+def test_a_query_with_too_many_words_is_refused(searcher: ArchiveSearcher) -> None:
+    three = QueryLimits(max_words=3)
+    assert searcher.search("river harbour council", limits=three).total >= 1
+    # A word counts once however often it is repeated and in however many fields it is sought.
+    assert searcher.search("river OR river OR title:harbour OR harbour", limits=three).total
+    for four in (
+        "river harbour council flood",
+        '"river wall" harbour council',
+        "clim* river flood bus",
+    ):
+        with pytest.raises(QueryTooExpensive, match="4 different words; at most 3"):
+            searcher.search(four, limits=three)
+    words = [f"zz{chr(97 + n // 26)}{chr(97 + n % 26)}q" for n in range(DEFAULT_LIMITS.max_words)]
+    assert searcher.search(" ".join(words)).total == 0
+    with pytest.raises(QueryTooExpensive, match="keep the most telling ones"):
+        searcher.search(" ".join([*words, "harbour"]))
+
+
+def test_deadline_stops_a_query_that_matches_nothing(searcher: ArchiveSearcher) -> None:
+    whoosh_searcher = searcher.searcher
+    nothing = searcher.parse("river ANDNOT river")[0]
+    # Far from the deadline, the search runs to its end and finds nothing.
+    running = DeadlineCollector(whoosh_searcher.collector(limit=None), time.perf_counter() + 3600)
+    whoosh_searcher.search_with_collector(nothing, running)
+    assert running.results().scored_length() == 0 and not running.timed_out
+    # Past it, the posting lists' moves stop it although no article was collected.
+    passed = DeadlineCollector(whoosh_searcher.collector(limit=None), 0.0, check_every=1)
+    with pytest.raises(collectors.TimeLimit):
+        whoosh_searcher.search_with_collector(nothing, passed)
+    assert passed.timed_out and passed.collected == 0
+    # Results name the user's query, not its time-checking copy.
+    assert running.results().q == nothing
+
+
+def test_search_without_matches_is_stopped_at_the_time_limit(
+    build_index: Callable[..., tuple[Path, object]],
+    write_jsonl: Callable[[str, list[dict]], Path],
+) -> None:
+    # The two words alternate, so the AND moves along both lists and never matches.
+    records = [
+        {"id": f"a{n}", "title": f"Note {n}", "text": "alpha" if n % 2 else "beta"}
+        for n in range(600)
+    ]
+    index_dir, _ = build_index(write_jsonl("notes.jsonl", records))
+    with ArchiveSearcher.open(index_dir) as opened:
+        assert opened.search("alpha AND beta").total == 0
+        cut = opened.search("alpha AND beta", limits=STOPPED)
+        assert cut.total == 0 and cut.partial
+        assert any("stopped" in note for note in cut.notes)
+
+
+def test_feedback_is_skipped_once_half_the_time_is_used(searcher: ArchiveSearcher) -> None:
+    query = searcher.parse("river OR harbour")[0]
+    ample = QueryLimits(time_limit=3600)
+    assert expand(searcher.searcher, query) != query
+    assert expand(searcher.searcher, query, started=time.perf_counter(), limits=ample) != query
+    assert expand(searcher.searcher, query, started=time.perf_counter(), limits=STOPPED) is query
+
+
+def test_relaxed_searches_take_turns(searcher: ArchiveSearcher) -> None:
+    relaxed = "harbour qqzzxxunknown"
+    assert searcher.search(relaxed).relaxed
+    assert not bound_query(searcher.parse(relaxed)[0], searcher.searcher.reader(), DEFAULT_LIMITS)[
+        1
+    ]
+    with costly_turn(True):  # another costly search is running
+        with pytest.raises(SearchBusy, match="try again in a moment"):
+            searcher.search(relaxed)
+        assert searcher.search("harbour").total >= 1
 
 
 def test_cli_refuses_with_a_message(sample_index: Path) -> None:
