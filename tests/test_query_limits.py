@@ -118,7 +118,7 @@ def test_costly_searches_take_turns(searcher: ArchiveSearcher) -> None:
         with pytest.raises(SearchBusy, match="try again in a moment"):
             searcher.search(BROAD, limits=ALL_COSTLY)
         # Everyday searches do not wait for it.
-        assert searcher.search("harbour").total > 1
+        assert searcher.search(BROAD).total > 1
         assert searcher.search("", limits=ALL_COSTLY).total == searcher.doc_count
     assert searcher.search(BROAD, limits=ALL_COSTLY).total > 1
 
@@ -130,11 +130,6 @@ def test_broad_queries_are_costly_and_plain_ones_are_not(searcher: ArchiveSearch
     assert bound_query(searcher.parse(long_or)[0], reader, DEFAULT_LIMITS)[1]
     assert not bound_query(searcher.parse("harbour")[0], reader, DEFAULT_LIMITS)[1]
     assert not bound_query(searcher.parse("")[0], reader, DEFAULT_LIMITS)[1]
-    # A word in most articles, or every article's text, is costly on its own.
-    (_, most), *_ = reader.most_frequent_terms("text", 1)
-    assert reader.doc_frequency("text", most) > searcher.doc_count / 2
-    assert bound_query(searcher.parse(most.decode())[0], reader, DEFAULT_LIMITS)[1]
-    assert bound_query(searcher.parse("text:*")[0], reader, DEFAULT_LIMITS)[1]
 
 
 def test_a_query_with_too_many_words_is_refused(searcher: ArchiveSearcher) -> None:
