@@ -9,6 +9,7 @@ from whoosh import collectors
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from index.errors import SearchBusy
 from index.limits import DEFAULT_LIMITS, DeadlineCollector, QueryLimits, costly_turn
 
 #: Measured on Cranfield (bench/relevance.py): 5 feedback articles, 20 terms and half the
@@ -34,8 +35,9 @@ def expand(
     user's words. Feedback shares the time limit of a search ``started`` at that
     ``time.perf_counter()``: it is skipped once the search has used half of it (the other
     half is for the expanded search), and stops at the limit. Its search reads the
-    postings of every word, so it takes turns with other costly searches (raises
-    SearchBusy).
+    postings of every word, so it takes turns with other costly searches; while another
+    runs, feedback is skipped: it only refines the ranking, and an everyday query that no
+    article fully matches must not be refused for it.
     """
     collector = searcher.collector(limit=FEEDBACK_DOCS, filter=restrict)
     if started is not None:
@@ -45,6 +47,8 @@ def expand(
     try:
         with costly_turn(True):
             searcher.search_with_collector(query, collector)
+    except SearchBusy:
+        return query
     except collectors.TimeLimit:
         pass  # the best articles found until then are feedback enough
     top = collector.results()

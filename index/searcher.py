@@ -123,7 +123,6 @@ class ArchiveSearcher:
         relaxed = relax(query, text.strip()[:MAX_QUERY_CHARS]) if results.total == 0 else None
         if relaxed is not None:
             # Feedback terms only re-rank, so snippets mark the user's words (results.q).
-            costly = True  # an OR of every word, re-ranked by feedback: it takes turns
             expanded = expand(self.searcher, relaxed[0], restrict, started=started, limits=limits)
             results, partial = collect(expanded, False)
             results.results.q = relaxed[0]
