@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import wraps
 from html import unescape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,6 +31,9 @@ from archive.choices import (
 from archive.errors import ArchiveError
 from index.errors import SearchIndexError
 from index.settings import EXPORT_TIME_LIMIT, HELP, INDEX_DIR, SORTS, TIME_LIMIT
+
+if TYPE_CHECKING:
+    from index.timeline import TimeBucket
 
 #: What ``archive search`` can write; csv, jsonl and json are index.export's formats.
 OUTPUT_FORMATS = ("text", "csv", "jsonl", "json")
@@ -299,6 +302,13 @@ def _progress(total: int, every: float | None) -> Iterator[Callable[[int], None]
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="From this date.")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Up to this date.")
 @click.option(
+    "--timeline",
+    "show_timeline",
+    is_flag=True,
+    help="After the hits, chart how many fall in each day, month or year (same output as the "
+    "hits); with --format json, the buckets under 'timeline'.",
+)
+@click.option(
     "--time-limit",
     type=click.FloatRange(min=0),
     help=f"{HELP['time_limit']} [default: {TIME_LIMIT:g}; {EXPORT_TIME_LIMIT:g} with --all]",
@@ -317,6 +327,7 @@ def search(
     output: Path | None,
     date_from: Any,
     date_to: Any,
+    show_timeline: bool,
     time_limit: float | None,
     **facets: tuple[str, ...],
 ) -> None:
@@ -330,6 +341,8 @@ def search(
     from index.searcher import ArchiveSearcher
 
     fmt = "json" if as_json else fmt
+    if show_timeline and (every or fmt not in ("text", "json")):
+        raise click.UsageError("--timeline goes with one page of text or JSON, not an export.")
     filters = {name: list(values) for name, values in facets.items() if values}
     found: dict[str, Any] = {  # the arguments search() and iter_hits() share
         "sort": sort,
@@ -349,7 +362,13 @@ def search(
                 _write_hits(fmt, hits, out)
             return
         results = searcher.search(
-            query, page=page, pagelen=limit, facets=fmt == "json", limits=limits, **found
+            query,
+            page=page,
+            pagelen=limit,
+            facets=fmt == "json",
+            timeline=show_timeline,
+            limits=limits,
+            **found,
         )
         if results.page < page:  # Whoosh shows the last page instead; the API answers 400
             raise click.ClickException(
@@ -372,6 +391,25 @@ def search(
         click.echo(f"{_count(results.total, 'result')} ({took}), {pages}", file=out)
         for rank, hit in enumerate(results.hits, start=first + 1):
             _echo_hit(rank, hit, out)
+        if show_timeline:
+            _echo_timeline(results.timeline, out)
+
+
+#: Characters of the longest bar in ``archive search --timeline``.
+TIMELINE_WIDTH = 50
+
+
+def _echo_timeline(buckets: list[TimeBucket], out: Any) -> None:
+    """Print hits per day, month or year as a text bar chart."""
+    if not buckets:
+        click.echo("\ntimeline: none of the hits has a date", file=out)
+        return
+    tallest = max(b.count for b in buckets)
+    click.echo("\ntimeline:", file=out)
+    for bucket in buckets:
+        # A bucket with any hits gets at least one mark, so it never looks empty.
+        bar = "#" * max(round(TIMELINE_WIDTH * bucket.count / tallest), bool(bucket.count))
+        click.echo(f"  {bucket.label:<10} {bucket.count:>6} {bar}", file=out)
 
 
 @contextmanager

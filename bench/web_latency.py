@@ -1,5 +1,8 @@
 """Latency of /api/search over the BBC corpus, served by waitress (median and p95 per request).
 
+Also prints what the timeline of hits adds to a search: each query run in process with and
+without it, p95 of both and of the per-query difference.
+
 Usage: .venv/bin/python bench/web_latency.py [--corpus DIR] [--index-dir DIR] [--queries N]
 An existing index at --index-dir is reused; otherwise the corpus is indexed there first.
 """
@@ -143,7 +146,36 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {percentile(server_ms, 95):.1f} ms"
     )
     print(f"slowest: {slowest[0]:.0f} ms for {slowest[1]}")
+    timeline_cost(args.index_dir, queries)
     return 0
+
+
+def timeline_cost(index_dir: pathlib.Path, queries: list[dict[str, str]]) -> None:
+    """Print the p95 search time with and without the timeline (best of 3), and the difference."""
+    from werkzeug.datastructures import MultiDict
+
+    from index.searcher import ArchiveSearcher
+    from web.params import parse_search_args
+
+    plain: list[float] = []
+    with_timeline: list[float] = []
+    with ArchiveSearcher.open(index_dir) as searcher:
+        for query in queries:
+            params = parse_search_args(MultiDict(query))
+            for timeline, times in ((False, plain), (True, with_timeline)):
+                # The best of three: on a shared machine one run measures mostly the neighbours.
+                runs = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    searcher.search(params.q, timeline=timeline, **params.search_kwargs())
+                    runs.append((time.perf_counter() - started) * 1000)
+                times.append(min(runs))
+    added = [t - p for p, t in zip(plain, with_timeline, strict=True)]
+    print(
+        f"timeline: search p95 {percentile(plain, 95):.1f} ms without, "
+        f"{percentile(with_timeline, 95):.1f} ms with; added per search p95 "
+        f"{percentile(added, 95):.1f} ms, median {statistics.median(added):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from whoosh.reading import IndexReader
 from index.schema import FACET_FIELDS
 from index.settings import FACET_SIZE
 
-_UNDATED = 2**64 - 1  # the sort key Whoosh's date column gives a missing date
+UNDATED = 2**64 - 1  # the sort key Whoosh's date column gives a missing date
 #: Values of a facet looked through for one that differs only in case from a missing value.
 CASE_SCAN = 10_000
 
@@ -49,7 +49,7 @@ def date_order(newest: bool) -> sorting.FacetType:
         return date_facet
     # An undated article is stored with the column's maximum, which a plain reversed sort
     # would put first; keep undated articles last when listing the newest.
-    return sorting.TranslateFacet(lambda key: 1 if key == _UNDATED else -key, date_facet)
+    return sorting.TranslateFacet(lambda key: 1 if key == UNDATED else -key, date_facet)
 
 
 def missing_values(

@@ -10,6 +10,7 @@ from typing import Any
 from whoosh.searching import Hit as WhooshHit
 
 from index.highlight import lead, snippet
+from index.timeline import TimeBucket
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Results:
     partial: bool = False
     #: True when no article had all the words and these have most of them.
     relaxed: bool = False
+    #: Hits per day, month or year, when the search was asked for a timeline.
+    timeline: list[TimeBucket] = field(default_factory=list)
 
     @property
     def pages(self) -> int:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors
+from whoosh import collectors, sorting
 from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
@@ -38,6 +38,8 @@ from index.schema import FACET_FIELDS, SEARCH_FIELDS, scoring
 from index.settings import PAGE_SIZE, SORTS
 from index.spelling import suggest
 from index.store import index_size, last_update, open_index, retry_during_commit
+from index.timeline import date_group
+from index.timeline import timeline as make_timeline
 
 MAX_CORRECTION_CHARS = 200
 #: Hits an export loads and snippets at a time: memory stays flat however many match.
@@ -93,9 +95,10 @@ class ArchiveSearcher:
         date_to: date | None = None,
         facets: bool = True,
         snippets: bool = True,
+        timeline: bool = False,
         limits: QueryLimits = DEFAULT_LIMITS,
     ) -> Results:
-        """Run a query and return one page of results.
+        """Run a query and return one page of results, with its timeline if asked for.
 
         Raises QueryTooExpensive past ``limits``, and SearchBusy for a costly query while
         another costly search runs in this process.
@@ -105,10 +108,13 @@ class ArchiveSearcher:
             text, sort, filters, date_from, date_to, limits
         )
         page = max(1, page)
+        groups = facet_groups() if facets else {}
+        if timeline:
+            groups["date"] = date_group()
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
             found, partial = self._collect(
-                q, sort, restrict, costly, started, limits, facets, terms
+                q, sort, restrict, costly, started, limits, groups, terms
             )
             if partial:
                 notes.append(
@@ -118,13 +124,14 @@ class ArchiveSearcher:
             return ResultsPage(found, page, pagelen), partial
 
         results, partial = collect(query, snippets)
+        searched = query
         strict_total = results.total
         # Positions in the parsed query refer to the text as parse() saw it.
         relaxed = relax(query, text.strip()[:MAX_QUERY_CHARS]) if results.total == 0 else None
         if relaxed is not None:
             # Feedback terms only re-rank, so snippets mark the user's words (results.q).
-            expanded = expand(self.searcher, relaxed[0], restrict, started=started, limits=limits)
-            results, partial = collect(expanded, False)
+            searched = expand(self.searcher, relaxed[0], restrict, started=started, limits=limits)
+            results, partial = collect(searched, False)
             results.results.q = relaxed[0]
             if results.total:
                 notes.append(relaxed_note(relaxed[1]))
@@ -143,6 +150,28 @@ class ArchiveSearcher:
         )
         if facets:
             found.facets = {name: top_values(results.results.groups(name)) for name in FACET_FIELDS}
+            chosen = filters or {}
+            for name, values in chosen.items():
+                if name in FACET_FIELDS and any(values):
+                    # Values within a facet are alternatives (OR): list the others with the
+                    # counts they would have under the other facets' filters, so one can be
+                    # added; the facet's own filter would count them all as 0. No costly turn
+                    # of its own: the search's deadline bounds this pass too, and waiting for
+                    # another costly search would fail a search whose results are found.
+                    others = {k: v for k, v in chosen.items() if k != name}
+                    counted, _ = self._collect(
+                        searched,
+                        "relevance",
+                        filter_query(others, date_from, date_to),
+                        False,
+                        started,
+                        limits,
+                        {name: groups[name]},
+                        False,
+                    )
+                    found.facets[name] = top_values(counted.groups(name))
+        if timeline:
+            found.timeline = make_timeline(results.results.groups("date"))
         found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
@@ -168,12 +197,12 @@ class ArchiveSearcher:
         query, _, sort, restrict, costly = self._prepare(
             text, sort, filters, date_from, date_to, limits
         )
-        found, partial = self._collect(query, sort, restrict, costly, started, limits, False, True)
+        found, partial = self._collect(query, sort, restrict, costly, started, limits, {}, True)
         relaxed = relax(query, text.strip()[:MAX_QUERY_CHARS]) if found.is_empty() else None
         if relaxed is not None:
             expanded = expand(self.searcher, relaxed[0], restrict)
             found, partial = self._collect(
-                expanded, sort, restrict, costly, started, limits, False, False
+                expanded, sort, restrict, costly, started, limits, {}, False
             )
             found.q = relaxed[0]
         if partial:
@@ -230,10 +259,11 @@ class ArchiveSearcher:
         costly: bool,
         started: float,
         limits: QueryLimits,
-        facets: bool,
+        groups: dict[str, sorting.FacetType],
         terms: bool,
     ) -> tuple[WhooshResults, bool]:
-        # Every match of ``q`` and whether the time limit stopped the search.
+        # Every match of ``q``, counted by ``groups``, and whether the time limit stopped the
+        # search.
         # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
         # can no longer reach the top N, so its total undercounted and changed with the
         # page length ('the new year': 14 with a page of 1, 20 with 10).
@@ -246,8 +276,8 @@ class ArchiveSearcher:
         # the same documents when it stops the search (the order Searcher.collector uses).
         deadline = DeadlineCollector(collector, started + limits.time_limit)
         collector = deadline
-        if facets:
-            collector = collectors.FacetCollector(collector, facet_groups())
+        if groups:
+            collector = collectors.FacetCollector(collector, groups)
         if terms:
             collector = collectors.TermsCollector(collector)
         if restrict is not None:

@@ -14,14 +14,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/search")
 def search() -> Response:
-    """One page of results, facets included, as ``Results.to_dict()``."""
+    """One page of results, facets and timeline included, as ``Results.to_dict()``."""
     params = parse_search_args(request.args)
     if params.errors:
         abort(400, description=" ".join(params.errors))
     page_size = _page_size(request.args.get("page_size", "").strip())
     limits = current_app.config["QUERY_LIMITS"]
     results = get_searcher().search(
-        params.q, pagelen=page_size, limits=limits, **params.search_kwargs()
+        params.q, pagelen=page_size, limits=limits, timeline=True, **params.search_kwargs()
     )
     # A search stopped by its time limit may not have reached the page: not an error.
     short = results.page < params.page and not results.partial

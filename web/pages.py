@@ -21,6 +21,7 @@ from index.errors import QueryTooExpensive
 from index.results import Results
 from index.schema import FACET_FIELDS
 from index.settings import MAX_PAGE, MAX_SHOWN_CHARS, PAGE_SIZE, SORTS
+from index.timeline import TimeBucket
 from web.db import get_searcher
 from web.params import SearchParams, parse_search_args
 
@@ -29,6 +30,9 @@ bp = Blueprint("pages", __name__)
 FACET_LABELS = {"source": "Source", "author": "Author", "category": "Category", "year": "Year"}
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
 DOWNLOADS = (("Download CSV", "export.csv"), ("Download JSON Lines", "export.jsonl"))
+#: Size of a timeline bar in SVG user units; the chart is scaled to the page by style.css.
+BAR_WIDTH = 10
+TIMELINE_HEIGHT = 60
 #: Pages shown either side of the current one in the pager.
 PAGER_WINDOW = 2
 
@@ -53,6 +57,18 @@ class Chip:
 
 
 @dataclass
+class Bar:
+    """One bar of the timeline chart, in SVG user units, linking to its date range."""
+
+    label: str
+    count: int
+    url: str
+    x: float
+    y: float
+    height: float
+
+
+@dataclass
 class PagerItem:
     """A page link in the pager; ``number`` None is a gap."""
 
@@ -73,7 +89,7 @@ def search() -> str:
     searcher = get_searcher()
     limits = current_app.config["QUERY_LIMITS"]
     try:
-        results = searcher.search(params.q, limits=limits, **params.search_kwargs())
+        results = searcher.search(params.q, limits=limits, timeline=True, **params.search_kwargs())
     except QueryTooExpensive as exc:
         # The page still answers, with the query in its box to be narrowed.
         results = Results(
@@ -95,6 +111,10 @@ def search() -> str:
         )
     # Links built from here on describe the page actually shown.
     params.page = page
+    # Hits without dates cannot be put in date order: offer only relevance then.
+    sorts = SORTS if results.timeline or not results.total else ("relevance",)
+    if not results.timeline and results.total:
+        notes.append("None of these articles has a date, so they cannot be sorted by date.")
     last = min(results.pages, MAX_PAGE)
     return render_template(
         "pages/search.html",
@@ -105,7 +125,8 @@ def search() -> str:
         doc_count=searcher.doc_count,
         facets=_facets(params, results),
         chips=_chips(params),
-        sorts=[(s, SORT_LABELS[s], search_url(params, sort=s, page=None)) for s in SORTS],
+        sorts=[(s, SORT_LABELS[s], search_url(params, sort=s, page=None)) for s in sorts],
+        timeline=_timeline(params, results.timeline),
         pager=_pager(params, page, last),
         pager_prev=search_url(params, page=page - 1 if page > 2 else None) if page > 1 else None,
         pager_next=search_url(params, page=page + 1) if page < last else None,
@@ -119,6 +140,8 @@ def search() -> str:
             for label, endpoint in DOWNLOADS
         ],
         facet_labels=FACET_LABELS,
+        bar_width=BAR_WIDTH,
+        timeline_height=TIMELINE_HEIGHT,
     )
 
 
@@ -177,6 +200,21 @@ def _facets(params: SearchParams, results: Results) -> dict[str, list[FacetValue
         if values:
             facets[name] = values
     return facets
+
+
+def _timeline(params: SearchParams, buckets: list[TimeBucket]) -> list[Bar]:
+    if len(buckets) < 2:
+        return []  # one bar says nothing the result count does not
+    tallest = max(b.count for b in buckets)
+    bars = []
+    for i, bucket in enumerate(buckets):
+        url = search_url(params, **{"from": bucket.start, "to": bucket.end, "page": None})
+        height = round(TIMELINE_HEIGHT * bucket.count / tallest, 1) if tallest else 0
+        # An empty bucket keeps a sliver so there is something to click.
+        height = max(height, 1.0)
+        x = i * BAR_WIDTH
+        bars.append(Bar(bucket.label, bucket.count, url, x, TIMELINE_HEIGHT - height, height))
+    return bars
 
 
 def _chips(params: SearchParams) -> list[Chip]:

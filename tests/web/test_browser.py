@@ -188,3 +188,55 @@ def test_phone_width_keyboard_and_no_results(
     assert page.locator(".site-header").evaluate("el => getComputedStyle(el).display") == "block"
     assert all("404" in p for p in problems)
     page.close()
+
+
+def test_two_categories_show_both_chips_and_the_union(
+    browser, base_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page, problems = open_page(browser)
+    page.goto(base_url + "/")
+    facet = page.locator('section[aria-labelledby="facet-category"]')
+    facet.locator("a", has_text="politics").click()
+    page.wait_for_url("**category=politics*")
+    assert page.locator(".results-count").inner_text().startswith("6 of 42")
+    # The other categories are still listed with their counts, so a second can be added.
+    business = facet.locator("a", has_text="business")
+    assert business.locator(".count").inner_text() == "6"
+    business.click()
+    page.wait_for_url("**category=politics&category=business*")
+    chips = page.locator(".chip").all_inner_texts()
+    assert [" ".join(c.split()[:2]) for c in chips] == ["Category: politics", "Category: business"]
+    assert page.locator(".results-count").inner_text().startswith("12 of 42")
+    assert set(page.locator(".hit .category").all_inner_texts()) == {"politics", "business"}
+    screenshot(page, "facets-two-categories.png", capsys)
+
+    # A chip removes its own value only.
+    page.locator(".chip", has_text="politics").click()
+    page.wait_for_url(lambda url: "politics" not in url)
+    assert page.locator(".chip").all_inner_texts()[0].split()[:2] == ["Category:", "business"]
+    assert set(page.locator(".hit .category").all_inner_texts()) == {"business"}
+    assert problems == []
+    page.close()
+
+
+def test_clicking_a_timeline_bar_sets_its_date_range(
+    browser, base_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page, problems = open_page(browser)
+    page.goto(base_url + "/?q=council")
+    chart = page.locator("svg.timeline-chart")
+    assert chart.is_visible() and chart.bounding_box()["height"] > 20
+    screenshot(page, "timeline.png", capsys)
+    bar = page.locator(".timeline-bar:not(.empty)").first
+    label = bar.get_attribute("aria-label")
+    month, count = label.split(": ")
+    bar.click()
+    page.wait_for_url(f"**from={month}-01*")
+    assert page.locator("#from").input_value() == f"{month}-01"
+    assert page.locator("#to").input_value().startswith(month)
+    assert page.locator(".results-count").inner_text().startswith(f"{count} result")
+    dates = page.locator(".hit time").all_inner_texts()
+    assert len(dates) == int(count) and all(d.startswith(month) for d in dates)
+    screenshot(page, "timeline-month.png", capsys)
+    assert problems == []
+    page.close()

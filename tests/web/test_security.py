@@ -91,6 +91,9 @@ class _Markup(HTMLParser):
         self.attrs: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # The page's own timeline chart is the one svg element allowed.
+        if tag == "svg" and ("class", "timeline-chart") in attrs:
+            tag = "svg.timeline-chart"
         self.tags.append(tag)
         self.attrs += [(name, value or "") for name, value in attrs]
 
