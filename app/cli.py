@@ -456,9 +456,10 @@ def _count(n: int, noun: str) -> str:
 def _terminal_marks(snippet: str) -> str:
     """Show HTML snippet marks as bold text on a terminal."""
     bold = click.style("\0", bold=True).split("\0")
-    marked = printable(unescape(snippet.replace("<mark>", "\ue000").replace("</mark>", "\ue001")))
-    marked = marked.replace("\ue000", bold[0]).replace("\ue001", bold[1])
-    return " ".join(marked.split())  # paragraph breaks would scatter the listing
+    text = unescape(snippet.replace("<mark>", "\ue000").replace("</mark>", "\ue001"))
+    # One line per snippet: paragraph breaks become spaces before escaping, not "\n".
+    marked = printable(" ".join(text.split()))
+    return marked.replace("\ue000", bold[0]).replace("\ue001", bold[1])
 
 
 @cli.command()

@@ -393,3 +393,10 @@ def test_read_only_commands_do_not_import_summarisers_or_the_web(
     assert "index.searcher" in modules  # the command did run
     imported = {name for name in modules if name.split(".")[0] in HEAVY_MODULES}
     assert not imported and not modules & ARCHIVE_HEAVY, sorted(imported | modules & ARCHIVE_HEAVY)
+
+
+def test_snippets_in_the_listing_stay_on_one_line(sample_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["--index-dir", str(sample_index), "search", "flood defences"])
+    assert result.exit_code == 0
+    snippets = [line for line in result.stdout.splitlines() if "…" in line]
+    assert snippets and not any("\\n" in line for line in snippets)
