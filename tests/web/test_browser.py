@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -240,3 +242,24 @@ def test_clicking_a_timeline_bar_sets_its_date_range(
     screenshot(page, "timeline-month.png", capsys)
     assert problems == []
     page.close()
+
+
+def test_download_csv_gives_the_hits_of_the_page(browser, base_url: str) -> None:
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(base_url + "/?q=flood&category=environment")
+    shown = {
+        href.rsplit("/", 1)[-1]
+        for href in page.locator(".hit h2 a").evaluate_all(
+            "links => links.map(a => a.getAttribute('href').split('?')[0])"
+        )
+    }
+    with page.expect_download() as info:
+        page.locator(".downloads a", has_text="CSV").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows and {row["category"] for row in rows} == {"environment"}
+    assert {row["id"].rsplit("/", 1)[-1] for row in rows} == shown
+    context.close()
