@@ -71,6 +71,14 @@ def _has_commit(index_dir: Path, after: int) -> bool:
         return False
 
 
+def wait_for_commit(proc: subprocess.Popen, index_dir: Path, after: int, within: float) -> None:
+    """Wait until the running ``proc`` has committed more than ``after`` articles."""
+    deadline = time.monotonic() + within
+    while not _has_commit(index_dir, after=after):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+
+
 def test_sigkill_at_any_moment_leaves_a_readable_index(tmp_path: Path) -> None:
     source = corpus(tmp_path / "feed.jsonl", 600)
     index_dir = tmp_path / "index"
@@ -84,10 +92,7 @@ def test_sigkill_at_any_moment_leaves_a_readable_index(tmp_path: Path) -> None:
             start_new_session=True,
         )
         # Kill once the run is writing (after start-up and learning sentence boundaries).
-        deadline = time.monotonic() + 120
-        while not _has_commit(index_dir, after=counts[-1] if counts else 0):
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_for_commit(proc, index_dir, after=counts[-1] if counts else 0, within=120)
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)  # the run and its worker processes, no clean-up
         proc.wait()
@@ -228,10 +233,7 @@ def start_run_with_workers(index_dir: Path, source: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 180
-    while not _has_commit(index_dir, after=0):
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for_commit(proc, index_dir, after=0, within=180)
     return proc
 
 

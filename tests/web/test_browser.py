@@ -245,9 +245,7 @@ def test_clicking_a_timeline_bar_sets_its_date_range(
 
 
 def test_download_csv_gives_the_hits_of_the_page(browser, base_url: str) -> None:
-    context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page, problems = open_page(browser)
     page.goto(base_url + "/?q=flood&category=environment")
     shown = {
         href.rsplit("/", 1)[-1]
@@ -262,4 +260,5 @@ def test_download_csv_gives_the_hits_of_the_page(browser, base_url: str) -> None
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert rows and {row["category"] for row in rows} == {"environment"}
     assert {row["id"].rsplit("/", 1)[-1] for row in rows} == shown
-    context.close()
+    assert problems == []
+    page.close()
