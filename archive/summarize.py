@@ -125,6 +125,7 @@ _DEPENDENT_RE = re.compile(
     r"otherwise|such|then|even so)\b(?!-)|(?:[\w'’-]+\s+){0,3}(?:said|added|says|adds)\s*:)",
     re.IGNORECASE,
 )
+_SAID_RE = re.compile(r"\b(?:said|says|told)\b", re.IGNORECASE)
 FEATURES = (
     "position",
     "first",
@@ -140,6 +141,15 @@ FEATURES = (
     "title_overlap",
     "dependent",
     "open_quote",
+    "relative_length",
+    "log_sentences",
+    "length_share",
+    "shared_weight",
+    "shared_words",
+    "shared_words_scaled",
+    "digits",
+    "reported_speech",
+    "capitals",
 )
 
 
@@ -162,49 +172,95 @@ def _scaled(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
     return v / top, 1.0 / (1.0 + rank)
 
 
-def _lexrank_scores(doc: ObjectDocumentModel) -> list[float]:
-    """LexRank's sentence scores (sumy computes them inside __call__ only)."""
-    lex = _build("lexrank", [], "")
-    words = [lex._to_words_set(s) for s in doc.sentences]
-    tf = lex._compute_tf(words)
-    matrix = lex._create_matrix(words, lex.threshold, tf, lex._compute_idf(words))
-    return list(lex.power_method(matrix, lex.epsilon))
+def _stems(sentence: str) -> list[str]:
+    """A sentence's content-word stems, as sumy's TextRank, LexRank and Reduction see it."""
+    lowered = (w.lower() for w in _TOKEN_RE.findall(sentence))
+    return [_STEMMER(w) for w in lowered if w not in _STOP_WORDS]
+
+
+def _edges(overlap: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """sumy's TextRank/Reduction edge: shared word pairs over the sum of log lengths."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(lengths)
+        edge = overlap / (logs[:, None] + logs[None, :])
+    return np.where(overlap > 0, edge, 0.0)
+
+
+def sumy_rankings(stems: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TextRank, LexRank and Reduction scores exactly as sumy rates them, from one count matrix.
+
+    sumy compares every pair of sentences word by word in Python, three times; its three
+    formulas all start from the sentences' shared stem counts, computed here once.
+    """
+    vocab: dict[str, int] = {}
+    counts = np.zeros((len(stems), sum(map(len, stems)) or 1))
+    for i, words in enumerate(stems):
+        for w in words:
+            counts[i, vocab.setdefault(w, len(vocab))] += 1
+    counts = counts[:, : len(vocab) or 1]
+    n = len(stems)
+    lengths = counts.sum(axis=1)
+    overlap = counts @ counts.T
+    edge = _edges(overlap, lengths)
+    # Sentences of one word each: TextRank takes the count, Reduction nothing.
+    single = (lengths[:, None] == 1) & (lengths[None, :] == 1)
+    weights = np.where(single, overlap, edge)
+    weights /= weights.sum(axis=1)[:, None] + TextRankSummarizer._ZERO_DIVISION_PREVENTION
+    damping = TextRankSummarizer.damping
+    textrank = TextRankSummarizer.power_method(
+        np.full((n, n), (1.0 - damping) / n) + damping * weights, TextRankSummarizer.epsilon
+    )
+    reduction = np.where(single, 0.0, edge)
+    np.fill_diagonal(reduction, 0.0)
+    # LexRank: idf-modified cosine over tf scaled by the sentence's most frequent stem.
+    tf = counts / np.maximum(counts.max(axis=1), 1.0)[:, None]
+    weighted = tf * np.log(n / (1.0 + (counts > 0).sum(axis=0)))
+    norms = np.sqrt((weighted**2).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosine = (weighted @ weighted.T) / (norms[:, None] * norms[None, :])
+    linked = (np.nan_to_num(cosine) > LexRankSummarizer.threshold).astype(float)
+    linked /= np.maximum(linked.sum(axis=1), 1.0)[:, None]
+    lexrank = LexRankSummarizer.power_method(linked, LexRankSummarizer.epsilon)
+    return textrank, lexrank, reduction.sum(axis=1)
 
 
 def sentence_features(sentences: list[str], title: str = "") -> np.ndarray:
     """One row of FEATURES per sentence: position, length, sumy scores, centrality, title."""
-    tok = SentenceTokenizer()
-    doc = ObjectDocumentModel([Paragraph([Sentence(s, tok) for s in sentences])])
     n = len(sentences)
-    textrank = _build("textrank", [], "").rate_sentences(doc)
-    reduction = _build("reduction", [], "").rate_sentences(doc)
-    columns = [
-        _scaled([textrank[s] for s in doc.sentences]),
-        _scaled(_lexrank_scores(doc)),
-        _scaled([reduction[s] for s in doc.sentences]),
-    ]
-    stems = [
-        {_STEMMER(w.lower()) for w in s.words if w.lower() not in _STOP_WORDS}
-        for s in doc.sentences
-    ]
-    tf = Counter(w for ws in stems for w in ws)
+    stems = [_stems(s) for s in sentences]
+    columns = [_scaled(list(scores)) for scores in sumy_rankings(stems)]
+    unique = [set(ws) for ws in stems]
+    tf = Counter(w for ws in unique for w in ws)
     norm = math.sqrt(sum(c * c for c in tf.values())) or 1.0
-    title_stems = {_STEMMER(w.lower()) for w in _TOKEN_RE.findall(title)} - set(_STOP_WORDS)
+    title_stems = set(_stems(title))
+    lengths = np.array([len(_TOKEN_RE.findall(s)) for s in sentences], dtype=float)
+    log_lengths = np.log1p(lengths)
+    # Stems that other sentences repeat: what the article keeps coming back to.
+    shared = np.array([sum(tf[w] > 1 for w in ws) for ws in unique], dtype=float)
     rows = []
     for i, sentence in enumerate(sentences):
-        length = len(doc.sentences[i].words)
-        ws = stems[i]
+        ws = unique[i]
+        words = sentence.split()
         rows.append(
             [
                 i / max(1, n - 1),
                 float(i == 0),
                 1.0 / (i + 1),
-                math.log1p(length),
+                log_lengths[i],
                 *(x for col in columns for x in (col[0][i], col[1][i])),
                 sum(tf[w] for w in ws) / (norm * math.sqrt(len(ws)) if ws else 1.0),
                 len(ws & title_stems) / len(title_stems) if title_stems else 0.0,
                 float(is_dependent(sentence)),
                 float(has_open_quote(sentence)),
+                log_lengths[i] - log_lengths.mean(),
+                math.log(n),
+                lengths[i] / (lengths.sum() or 1.0),
+                math.log1p(sum(tf[w] for w in ws)),
+                math.log1p(shared[i]),
+                shared[i] / (shared.max() or 1.0),
+                float(any(c.isdigit() for c in sentence)),
+                float('"' in sentence or "“" in sentence or _SAID_RE.search(sentence) is not None),
+                sum(w[:1].isupper() for w in words[1:]) / max(1, len(words)),
             ]
         )
     return np.asarray(rows, dtype=float)
@@ -237,21 +293,30 @@ def sentence_probabilities(features: np.ndarray) -> np.ndarray:
 def select_sentences(
     values: np.ndarray, sentences: list[str], count: int, doubtful: Collection[int] = ()
 ) -> list[int]:
-    """The count best sentences by value, in document order, not opening on a dependent one.
+    """The count sentences of greatest total value, in document order, opening coherently.
 
-    doubtful: sentences that may start mid-clause (restored text); they do not open either.
+    The summary's first sentence is the article's first or one that does not lean on the
+    sentence before it; doubtful sentences (restored text, whose start may be mid-clause)
+    do not open either.  Only the opener is constrained, so the best set is exact: for each
+    allowed opener, it plus the count-1 most valuable sentences after it.
     """
-    order = [int(i) for i in np.argsort(-values, kind="stable")]
-    chosen = set(order[:count])
-    spare = order[count:]
-    while chosen and spare:
-        first = min(chosen)
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    count = min(count, n)
+    if count <= 0:
+        return []
+    best_total, best_first = -math.inf, 0
+    for first in range(n - count + 1):
         text = sentences[first]
-        if first == 0 or not (is_dependent(text) or has_open_quote(text) or first in doubtful):
-            break
-        chosen.discard(first)
-        chosen.add(spare.pop(0))
-    return sorted(chosen)
+        if first and (is_dependent(text) or has_open_quote(text) or first in doubtful):
+            continue
+        rest = np.sort(values[first + 1 :])[::-1][: count - 1]
+        total = float(values[first] + rest.sum())
+        if total > best_total:
+            best_total, best_first = total, first
+    first = best_first
+    after = np.argsort(-values[first + 1 :], kind="stable")[: count - 1] + first + 1
+    return sorted([first, *(int(i) for i in after)])
 
 
 def _learned(

@@ -2,9 +2,13 @@
 
 Trains on the articles of the benchmark's training half (split by a hash of the path) that
 have a reference summary; bench/summary_quality.py scores only the other half, so its
-figures for "learned" are on articles the scorer never saw.  Label of a sentence: is it one
-of the reference's sentences.  Model: L2-regularised logistic regression (Newton steps in
-numpy) over archive.summarize.FEATURES; written to archive/data/summary_weights.json.
+figures for "learned" are on articles the scorer never saw.  Each article is used twice: as
+written, and with its punctuation deleted and its sentences restored, as the default sees
+scraped text.  Target of a sentence: the share of its word pairs (Porter stems, as ROUGE
+counts them) found in the reference, which also grades restored sentences that straddle a
+reference sentence's edge.  Model: L2-regularised logistic regression on that soft target
+(Newton steps in numpy) over archive.summarize.FEATURES; written to
+archive/data/summary_weights.json.
 
     python bench/train_summary_weights.py --references ../shared/corpora/bbc-summaries
 """
@@ -20,14 +24,21 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from archive.restore import words_of  # noqa: E402
+from archive.restore import sentence_words  # noqa: E402
 from archive.segment import train_segmenter  # noqa: E402
 from archive.summarize import FEATURES, WEIGHTS_PATH, _candidates, sentence_features  # noqa: E402
 from bench import _corpus  # noqa: E402
+from bench.summary_quality import _tokens  # noqa: E402
 
 
-def _norm(text: str) -> str:
-    return " " + " ".join(w.lower() for w in words_of(text)) + " "
+def _pairs(tokens: list[str]) -> set[tuple[str, ...]]:
+    return set(zip(tokens, tokens[1:], strict=False)) if len(tokens) > 1 else {tuple(tokens)}
+
+
+def in_reference(sentence: str, ref_pairs: set[tuple[str, ...]]) -> float:
+    """The share of a sentence's word pairs that the reference has."""
+    pairs = _pairs(_tokens(sentence))
+    return len(pairs & ref_pairs) / len(pairs) if pairs else 0.0
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> dict:
@@ -72,14 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         ref = _corpus.reference(args.references, art)
         if ref is None:
             continue
-        sentences = seg.segment(art.text).sentences
-        idx, _ = _candidates(sentences, art.title)
-        cands = [sentences[i] for i in idx]
-        if len(cands) < 2:
-            continue
-        ref_norm = _norm(ref)
-        xs.append(sentence_features(cands, art.title))
-        ys.extend(float(_norm(s) in ref_norm) for s in cands)
+        ref_pairs = _pairs(_tokens(ref))
+        words, _ = sentence_words(seg.punkt_sentences(art.text))
+        for text in (art.text, " ".join(words)):
+            sentences = seg.segment(text).sentences
+            idx, _ = _candidates(sentences, art.title)
+            cands = [sentences[i] for i in idx]
+            if len(cands) < 2:
+                continue
+            xs.append(sentence_features(cands, art.title))
+            ys.extend(in_reference(s, ref_pairs) for s in cands)
         n_articles += 1
     if not xs:
         print(f"no article under {args.root} has a reference in {args.references}", file=sys.stderr)
@@ -89,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     data = {
         "features": list(FEATURES),
         **model,
-        "trained_on": f"{n_articles} articles, {len(y)} sentences, {y.mean():.3f} in a reference",
+        "trained_on": (
+            f"{n_articles} articles punctuated and stripped, {len(y)} sentences, "
+            f"mean share in a reference {y.mean():.3f}"
+        ),
     }
     args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     for name, w in zip(FEATURES, model["weights"], strict=True):
