@@ -12,6 +12,7 @@ from typing import Any
 
 from app.workers import make_pool
 from archive.clean import clean_line, clean_text
+from archive.diffing import edit_hash
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
 from archive.readers import (
@@ -38,6 +39,7 @@ from index.store import (
     publish,
     remove_stale_generations,
 )
+from index.versions import carry
 from index.writer import BatchWriter, Known, ids_under, known_documents
 
 SEGMENTER_FILE = "segmenter.model"
@@ -165,6 +167,7 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
         category=clean_line(article.category),
         url=article.url.strip(),
         date=article.date,
+        version_hash=edit_hash(title, text),
     )
     return task, doc.stored_fields()
 
@@ -349,7 +352,8 @@ class IndexRun:
         )
         ix = open_or_create_index(index_dir)
         known = known_documents(ix)
-        with BatchWriter(ix, batch_size=settings.batch_size) as writer:
+        # The stored documents the run started from: a replaced one's versions go on.
+        with BatchWriter(ix, batch_size=settings.batch_size) as writer, ix.searcher() as stored:
             with make_pool(settings, init_worker, (segmenter, settings)) as pool:
                 for task, result in pool(prepare, self.tasks(ix, known)):
                     self.progress(1)
@@ -357,6 +361,8 @@ class IndexRun:
                         self.failed_origins.add(task.article.origin)
                         self.note(result)
                         continue
+                    if task.replace:
+                        result = carry(result, stored.document(id=task.article.id), edit_hash)
                     writer.add(result, replace=task.replace)
                     if task.replace:
                         report.updated += 1

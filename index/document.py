@@ -50,6 +50,8 @@ class Document:
     url: str = ""
     date: datetime | None = None
     indexed_at: datetime = field(default_factory=datetime.now)
+    #: A digest of what an edit changes, to tell versions apart (index/versions.py).
+    version_hash: str = ""
 
     def stored_fields(self) -> dict[str, Any]:
         """The field values to write, empty ones left out (the text always stays)."""
@@ -57,6 +59,8 @@ class Document:
         values.update(asdict(self.summary))
         if self.date is not None:
             values["year"] = str(self.date.year)
+        # A text is first seen when it is indexed; versions.carry keeps an unedited one's date.
+        values["version_seen"] = self.indexed_at
         # The text stays even when empty: "more like this" reads it from every document.
         return {k: v for k, v in values.items() if k == "text" or v not in (None, "", [])}
 
@@ -66,6 +70,8 @@ STORED_FIELDS = (
     *(f.name for f in fields(Document) if f.name != "summary"),
     *(f.name for f in fields(Summary)),
     "year",
+    "version_seen",
+    "versions",
 )
 #: The fields of an article shown by ``archive show --json`` and ``/api/articles``, in order.
 ARTICLE_FIELDS = (

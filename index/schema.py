@@ -42,4 +42,8 @@ def make_schema() -> Schema:
         summary_hash=ID(stored=True, sortable=True),
         origin=ID(stored=True, sortable=True),
         indexed_at=DATETIME(stored=True),
+        # Earlier versions of a re-read article travel with it (index/versions.py).
+        version_hash=STORED(),
+        version_seen=STORED(),
+        versions=STORED(),
     )

@@ -40,6 +40,7 @@ from index.spelling import suggest
 from index.store import index_size, last_update, open_index, retry_during_commit
 from index.timeline import date_group
 from index.timeline import timeline as make_timeline
+from index.versions import Version, history
 
 MAX_CORRECTION_CHARS = 200
 #: Hits an export loads and snippets at a time: memory stays flat however many match.
@@ -321,7 +322,13 @@ class ArchiveSearcher:
             return None
         record = {name: doc.get(name, "") for name in ARTICLE_FIELDS}
         record["summary_sentences"] = list(record["summary_sentences"] or [])
+        record["versions"] = [v.summary() for v in self.versions(doc_id) or []]
         return record
+
+    def versions(self, doc_id: str) -> list[Version] | None:
+        """Every version of an article, oldest first (the last is current); None if unknown."""
+        doc = self.searcher.document(id=doc_id)
+        return None if doc is None else history(doc)
 
     def marker(self, text: str, limits: QueryLimits = DEFAULT_LIMITS) -> Marker:
         """What marks the terms of the query ``text`` in an article's title and paragraphs."""

@@ -103,8 +103,19 @@ def create_index(path: Path) -> FileIndex:
 
 
 def open_or_create_index(path: Path) -> FileIndex:
-    """Open the index at ``path``, creating an empty one when there is none."""
-    return open_index(path) if index_exists(path) else create_index(path)
+    """Open the index at ``path`` for writing, creating an empty one when there is none."""
+    if not index_exists(path):
+        return create_index(path)
+    ix = open_index(path)
+    # An index from an earlier version lacks the fields added since; its documents simply
+    # have no values for them.
+    missing = [(name, field) for name, field in make_schema().items() if name not in ix.schema]
+    if missing:
+        writer = ix.writer(timeout=30.0)
+        for name, field in missing:
+            writer.add_field(name, field)
+        writer.commit()
+    return ix
 
 
 def index_size(path: Path) -> int:
