@@ -494,6 +494,111 @@ def show(obj: Context, doc_id: str, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("doc_id")
+@click.pass_obj
+@expected_errors
+def history(obj: Context, doc_id: str) -> None:
+    """List the versions of an article: number, first seen, hash, words changed and title.
+
+    Example: archive history bbc/business/001
+    """
+    from index.diffing import changed_words
+
+    versions = _versions(obj.index_dir, doc_id)
+    click.echo(f"{'v':>3}  {'first seen':19}  {'hash':12}  {'change':14}  title")
+    for n, version in enumerate(versions):
+        change = ""
+        if n:
+            deleted, inserted = changed_words(_diff(versions[n - 1], version)[1])
+            change = f"-{deleted} +{inserted} words"
+        click.echo(
+            f"{version.number:>3}  {_seen(version):19}  {version.hash[:12]:12}  {change:14}  "
+            f"{printable(version.title)}"
+        )
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.argument("numbers", nargs=-1, type=click.IntRange(min=1), metavar="[V1 V2]")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the changes (auto: on a terminal); else mark them [-deleted-]{+inserted+}.",
+)
+@click.pass_obj
+@expected_errors
+def diff(obj: Context, doc_id: str, numbers: tuple[int, ...], color: str) -> None:
+    """Show the words changed between two versions of an article (default: previous, current).
+
+    Example: archive diff bbc/business/001 1 3
+    """
+    from index.versions import pick
+
+    if len(numbers) not in (0, 2):
+        raise click.UsageError("give two version numbers, or none for the previous and current")
+    versions = _versions(obj.index_dir, doc_id)
+    if len(versions) < 2:
+        click.echo(f"note: {printable(doc_id)} has one version: nothing to compare", err=True)
+        return
+    old, new = pick(versions, *(numbers or (None, None)))
+    colour = color == "always" or (color == "auto" and sys.stdout.isatty())
+    title, text = _diff(old, new)
+    click.echo(f"version {old.number} ({_seen(old)}) -> version {new.number} ({_seen(new)})")
+    click.echo(f"title: {_marked(title, colour)}\n", color=colour)
+    click.echo(_marked(text, colour), color=colour)
+
+
+def _versions(index_dir: Path, doc_id: str) -> list[Any]:
+    """Every version of an article, or a clear error for an unknown id."""
+    from index.searcher import ArchiveSearcher
+
+    with ArchiveSearcher.open(index_dir) as searcher:
+        versions = searcher.versions(doc_id)
+    if versions is None:
+        raise click.ClickException(f"no article with id {printable(doc_id)!r}")
+    return versions
+
+
+def _seen(version: Any) -> str:
+    """When a version was first seen, as the listings show it."""
+    return (version.seen or "unknown").replace("T", " ")
+
+
+def _diff(old: Any, new: Any) -> tuple[list[Any], list[Any]]:
+    """Word-level changes from one version to another: in the title, and in the text."""
+    from index.diffing import word_diff
+
+    return word_diff(old.title, new.title), word_diff(old.text, new.text)
+
+
+#: How ``archive diff`` marks a deletion and an insertion, without and with colour.
+DIFF_MARKS = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+DIFF_STYLES: dict[str, dict[str, Any]] = {
+    "delete": {"fg": "red", "strikethrough": True},
+    "insert": {"fg": "green"},
+}
+
+
+def _marked(segments: list[Any], colour: bool) -> str:
+    """A diff as text: changes marked or coloured, untrusted text escaped."""
+    from index.diffing import for_display
+
+    parts = []
+    for segment in for_display(segments):
+        text = printable(segment.text, lines=True)
+        if segment.kind == "equal":
+            parts.append(text)
+        elif colour:
+            parts.append(click.style(text, **DIFF_STYLES[segment.kind]))
+        else:
+            start, end = DIFF_MARKS[segment.kind]
+            parts.append(f"{start}{text}{end}")
+    return "".join(parts)
+
+
+@cli.command()
 @click.argument("doc_ids", nargs=-1, required=True)
 @click.pass_obj
 @expected_errors

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.workers import make_pool
 from archive.clean import clean_line, clean_text
-from archive.diffing import edit_hash
+from archive.edits import edit_hash
 from archive.errors import NothingToIndex
 from archive.model import Article, Problem
 from archive.readers import (

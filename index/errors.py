@@ -31,3 +31,7 @@ class SearchBusy(SearchIndexError):
 
 class SearchTimedOut(SearchIndexError):
     """Finding every match of an export took longer than its time limit."""
+
+
+class UnknownVersion(SearchIndexError):
+    """An article has no version with the number asked for."""

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from index.errors import UnknownVersion
+
 #: Stored fields of the current document: the digest of what an edit changes, when its
 #: text was first seen, and the earlier versions.
 HASH_FIELD = "version_hash"
@@ -94,3 +96,18 @@ def history(doc: Mapping[str, Any]) -> list[Version]:
         "hash": doc.get(HASH_FIELD, ""),
     }
     return [Version(number=n, **v) for n, v in enumerate([*earlier, current], start=1)]
+
+
+def pick(versions: list[Version], first: int | None, second: int | None) -> tuple[Version, Version]:
+    """The versions numbered ``first`` and ``second``, by default the previous and current.
+
+    Raises UnknownVersion for a number the article does not have.
+    """
+    count = len(versions)
+    first = count - 1 if first is None else first
+    second = count if second is None else second
+    for number in (first, second):
+        if not 1 <= number <= count:
+            have = "one version" if count == 1 else f"versions 1 to {count}"
+            raise UnknownVersion(f"there is no version {number}: the article has {have}")
+    return versions[first - 1], versions[second - 1]

@@ -53,3 +53,14 @@ def article(article_id: str) -> Response:
     if data is None:
         abort(404, description=f"No article has the id {article_id!r}.")
     return jsonify(data)
+
+
+@bp.get("/articles/<path:article_id>/versions/<int:number>")
+def version(article_id: str, number: int) -> Response:
+    """One version of an article, numbered from 1 (the oldest), with its text."""
+    versions = get_searcher().versions(article_id)
+    if versions is None:
+        abort(404, description=f"No article has the id {article_id!r}.")
+    if not 1 <= number <= len(versions):
+        abort(404, description=f"Article {article_id!r} has no version {number}.")
+    return jsonify(versions[number - 1].to_dict())

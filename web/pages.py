@@ -22,6 +22,7 @@ from index.results import Results
 from index.schema import FACET_FIELDS
 from index.settings import MAX_PAGE, MAX_SHOWN_CHARS, PAGE_SIZE, SORTS
 from index.timeline import TimeBucket
+from web.changes import compare
 from web.db import get_searcher
 from web.params import SearchParams, parse_search_args
 
@@ -159,6 +160,7 @@ def article(article_id: str) -> str:
     text = doc.get("text") or ""
     # A browser page of many megabytes helps nobody; the API still returns the whole text.
     shown = text[:MAX_SHOWN_CHARS]
+    versions = searcher.versions(article_id) or []
     return render_template(
         "pages/article.html",
         doc=doc,
@@ -172,6 +174,8 @@ def article(article_id: str) -> str:
         # Only web links: a stored "javascript:" URL must never become a clickable link.
         source_url=url if url.lower().startswith(("http://", "https://")) else None,
         similar=searcher.more_like(article_id, top=5),
+        versions=versions,
+        changes=compare(versions, request.args),
     )
 
 
