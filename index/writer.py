@@ -12,6 +12,7 @@ from whoosh.query import Term
 from whoosh.writing import IndexWriter
 
 from index.errors import IndexUnwritable
+from index.store import crash_point
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class BatchWriter:
             raise IndexUnwritable(f"could not commit to the index: {reason}") from exc
         self.pending = 0
         self.commits += 1
+        crash_point(f"commit-{self.commits}")
 
     def cancel(self) -> None:
         """Drop what is pending; the index stays at its last commit."""
