@@ -27,13 +27,13 @@ _FURNITURE = re.compile(
 )
 _FURNITURE_PARTS = re.compile(r"\s*[|•·]\s*")
 # Typographic variants a site may switch between without changing a word.
-_VARIANTS = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-_WORD = re.compile(r"\S+")
+_VARIANTS = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}
+_VARIANT = re.compile("[" + "".join(_VARIANTS) + "]")
 
 
 def is_furniture(paragraph: str) -> bool:
     """Tell whether a short paragraph is page furniture ("Share this article", a byline)."""
-    if len(paragraph.split()) > FURNITURE_WORDS:
+    if len(paragraph) > 40 * FURNITURE_WORDS or len(paragraph.split()) > FURNITURE_WORDS:
         return False
     parts = [p for p in _FURNITURE_PARTS.split(paragraph.strip().rstrip(".:")) if p]
     return bool(parts) and all(_FURNITURE.fullmatch(p) for p in parts)
@@ -44,7 +44,7 @@ def edit_key(title: str, text: str) -> str:
     typographic variants left out."""
     paragraphs = [p for p in text.split("\n\n") if not is_furniture(p)]
     folded = unicodedata.normalize("NFKC", f"{title}\n\n" + "\n\n".join(paragraphs))
-    return " ".join(_WORD.findall(folded.translate(_VARIANTS)))
+    return " ".join(_VARIANT.sub(lambda m: _VARIANTS[m.group()], folded).split())
 
 
 def edit_hash(title: str, text: str) -> str:
