@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: Words on either side past which changed text is matched by paragraphs, and a changed
@@ -41,8 +42,12 @@ def word_diff(old: str, new: str) -> list[Segment]:
         middle = []
         old_paragraphs = _paragraphs(a[start : len(a) - end])
         new_paragraphs = _paragraphs(b[start : len(b) - end])
-        matcher = difflib.SequenceMatcher(None, old_paragraphs, new_paragraphs, autojunk=False)
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        opcodes: Sequence[tuple[str, int, int, int, int]]
+        opcodes = [("replace", 0, len(old_paragraphs), 0, len(new_paragraphs))]
+        if max(len(old_paragraphs), len(new_paragraphs)) <= MAX_DIFF_WORDS:
+            matcher = difflib.SequenceMatcher(None, old_paragraphs, new_paragraphs, autojunk=False)
+            opcodes = matcher.get_opcodes()
+        for op, i1, i2, j1, j2 in opcodes:
             old_part = [t for p in old_paragraphs[i1:i2] for t in p]
             new_part = [t for p in new_paragraphs[j1:j2] for t in p]
             if op == "equal":

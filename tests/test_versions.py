@@ -112,6 +112,13 @@ def test_a_long_diff_matches_paragraphs_then_words() -> None:
         ("delete", "w150x9"),
         ("insert", "ALSO"),
     ]
+    # As many paragraphs as words, all moved: shown whole rather than matched at length.
+    many = "\n\n".join(str(n) for n in range(MAX_DIFF_WORDS + 1))
+    backwards = "\n\n".join(str(n) for n in range(MAX_DIFF_WORDS, -1, -1))
+    assert [(s.kind, s.text) for s in word_diff(many, backwards)] == [
+        ("delete", many),
+        ("insert", backwards),
+    ]
 
 
 def test_a_changed_paragraph_makes_a_second_version(scrape, tmp_path: Path) -> None:
