@@ -288,7 +288,7 @@ def index_paths(
         try:
             if fresh and not staged:
                 publish(index_dir, target)  # nothing to keep: show each commit as it lands
-            run.into(target)
+            run.into(target, previous=live_dir(index_dir) if staged else None)
             if staged:
                 publish(index_dir, target)
         except BaseException as exc:
@@ -340,8 +340,9 @@ class IndexRun:
             self.report.skipped += 1
         self._on_problem(problem)
 
-    def into(self, index_dir: Path) -> None:
-        """Index into ``index_dir``, which the caller has locked."""
+    def into(self, index_dir: Path, previous: Path | None = None) -> None:
+        """Index into ``index_dir``, which the caller has locked; a rebuild passes the
+        ``previous`` index, whose articles' versions it keeps."""
         settings, report = self.settings, self.report
         segmenter, report.trained_segmenter = load_segmenter(
             index_dir,
@@ -352,8 +353,10 @@ class IndexRun:
         )
         ix = open_or_create_index(index_dir)
         known = known_documents(ix)
-        # The stored documents the run started from: a replaced one's versions go on.
-        with BatchWriter(ix, batch_size=settings.batch_size) as writer, ix.searcher() as stored:
+        # The stored documents the run started from: a re-read article's versions go on.
+        before = open_index(previous) if previous else ix
+        kept = known_documents(before) if previous else known
+        with BatchWriter(ix, batch_size=settings.batch_size) as writer, before.searcher() as stored:
             with make_pool(settings, init_worker, (segmenter, settings)) as pool:
                 for task, result in pool(prepare, self.tasks(ix, known)):
                     self.progress(1)
@@ -361,7 +364,7 @@ class IndexRun:
                         self.failed_origins.add(task.article.origin)
                         self.note(result)
                         continue
-                    if task.replace:
+                    if task.article.id in kept:
                         result = carry(result, stored.document(id=task.article.id), edit_hash)
                     writer.add(result, replace=task.replace)
                     if task.replace:

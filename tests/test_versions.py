@@ -276,3 +276,15 @@ def test_a_run_killed_mid_way_leaves_versions_as_committed(tmp_path: Path) -> No
     assert finish.stale_lock_pid is not None  # the killed run's lock was recognised
     assert (finish.updated, finish.unchanged) == (10, 30)
     assert committed() == 40
+
+
+def test_a_rebuild_keeps_the_history(scrape, tmp_path: Path, write_jsonl) -> None:
+    scrape(record())
+    scrape(record(CHANGED))
+    before = versions(tmp_path)
+    feed = write_jsonl("again.jsonl", [record(CHANGED)])
+    index_paths([feed], tmp_path / "index", Settings(workers=1, rebuild=True))
+    assert versions(tmp_path) == before  # the same texts, hashes and first-seen dates
+    edited = write_jsonl("again.jsonl", [record(CHANGED + " Updated.")])
+    index_paths([edited], tmp_path / "index", Settings(workers=1, rebuild=True))
+    assert [v.text for v in versions(tmp_path)] == [TEXT, CHANGED, CHANGED + " Updated."]
