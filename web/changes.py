@@ -33,9 +33,9 @@ def compare(versions: list[Version], args: MultiDict[str, str]) -> Changes | Non
     previous and the current one); None for an article with one version."""
     if len(versions) < 2:
         return None
-    notes = []
+    notes: list[str] = []
     try:
-        old, new = pick(versions, _number(args.get("v1")), _number(args.get("v2")))
+        old, new = pick(versions, _number(args.get("v1"), notes), _number(args.get("v2"), notes))
     except UnknownVersion as exc:
         notes.append(f"{str(exc).capitalize()}; showing the last change.")
         old, new = pick(versions, None, None)
@@ -51,8 +51,11 @@ def compare(versions: list[Version], args: MultiDict[str, str]) -> Changes | Non
     )
 
 
-def _number(raw: str | None) -> int | None:
+def _number(raw: str | None, notes: list[str]) -> int | None:
+    if not raw:
+        return None
     # Checked by length first: int() of a huge digit string is slow.
-    if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
         return int(raw)
-    return None if not raw else 0  # 0 is no version: pick() says so
+    notes.append(f"{raw[:20]!r} is not a version number.")
+    return None

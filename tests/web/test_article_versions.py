@@ -82,6 +82,9 @@ def test_an_unknown_version_is_a_note_not_an_error(client: FlaskClient) -> None:
     assert "There is no version 9: the article has versions 1 to 3; showing the last change." in (
         html
     )
+    html = client.get("/articles/flood", query_string={"v2": "<b>"}).get_data(True)
+    assert "&#39;&lt;b&gt;&#39; is not a version number." in html
+    assert '<option value="2" selected>' in html and '<option value="3" selected>' in html
     calm = client.get("/articles/calm").get_data(True)
     assert 'id="changes"' not in calm and "Updated" not in calm
 
