@@ -20,6 +20,7 @@ from app.cli import cli
 from app.indexer import Settings, index_paths
 from archive.edits import edit_hash, is_furniture
 from index.diffing import MAX_DIFF_WORDS, changed_words, for_display, word_diff
+from index.limits import QueryLimits
 from index.schema import make_schema
 from index.searcher import ArchiveSearcher
 from index.store import INDEX_NAME
@@ -242,7 +243,10 @@ def test_a_run_killed_mid_way_leaves_versions_as_committed(tmp_path: Path) -> No
         """Articles at their second version; each is consistent with the searched text."""
         edited = 0
         with ArchiveSearcher.open(index_dir) as searcher:
-            found = {h.id for h in searcher.iter_hits(f'"{correction}"', snippets=False)}
+            # A loaded machine must not stop the search at the usual half second.
+            patient = QueryLimits(time_limit=60)
+            hits = searcher.iter_hits(f'"{correction}"', snippets=False, limits=patient)
+            found = {h.id for h in hits}
             for n in range(40):
                 history = searcher.versions(f"k{n}") or []
                 text = json.loads(lines[n])["text"]
