@@ -111,15 +111,17 @@ def test_sigkill_at_any_moment_leaves_a_readable_index(tmp_path: Path) -> None:
 def test_a_live_lock_makes_a_second_run_fail_or_wait(tmp_path: Path) -> None:
     source = corpus(tmp_path / "feed.jsonl", 5)
     index_dir = tmp_path / "index"
+    # The holder keeps the lock until told to let go (not for a fixed time), so a slow
+    # machine cannot release it before the refused run has looked.
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; from index.store import RunLock\n"
+            "import sys; from index.store import RunLock\n"
             f"lock = RunLock({str(index_dir)!r}).acquire(); print('locked', flush=True)\n"
-            "time.sleep(float(sys.argv[1])); lock.release()",
-            "8",
+            "sys.stdin.readline(); lock.release()",
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -129,11 +131,18 @@ def test_a_live_lock_makes_a_second_run_fail_or_wait(tmp_path: Path) -> None:
     assert f"another 'archive index' run (pid {holder.pid})" in refused.stderr
     assert "Traceback" not in refused.stderr
 
-    waited = run(index_dir, "index", str(source), "--workers", "1", "--wait", "30")
-    holder.wait()
-    assert waited.returncode == 0, waited.stderr
-    assert "indexed 5" in waited.stdout
-    assert "was interrupted" not in waited.stderr  # a clean release is not a stale lock
+    waiting = subprocess.Popen(
+        archive_cmd(index_dir, "index", str(source), "--workers", "1", "--wait", "120"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)  # usually enough for it to be waiting; if not, it simply finds the lock free
+    holder.communicate("release\n", timeout=60)
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err
+    assert "indexed 5" in out
+    assert "was interrupted" not in err  # a clean release is not a stale lock
 
 
 def test_readers_keep_answering_while_a_run_commits(tmp_path: Path) -> None:
