@@ -5,6 +5,7 @@ Nothing here imports Whoosh, so the CLI can show defaults without paying for it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 INDEX_DIR = "instance/index"
@@ -14,7 +15,22 @@ MAX_PAGE = 1000
 FACET_SIZE = 10
 SNIPPET_CHARS = 240
 MAX_SHOWN_CHARS = 500_000
-TIME_LIMIT = 0.5
+
+
+def _seconds(variable: str, default: float) -> float:
+    """A number of seconds from the environment, else the default."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{variable} must be a number of seconds, not {value!r}") from None
+
+
+# A slower machine, or an operator who prefers complete answers to fast ones, can move
+# the budget without touching every command line and app config.
+TIME_LIMIT = _seconds("ARCHIVE_TIME_LIMIT", 0.5)
 EXPORT_TIME_LIMIT = 30.0
 SORTS = ("relevance", "newest", "oldest")
 
