@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from html import escape
@@ -220,6 +223,19 @@ def test_cli_time_limit_prints_a_note(sample_index: Path) -> None:
     assert result.stdout.startswith("1 result (")
     data = CliRunner().invoke(cli, [*args, "--json"]).stdout
     assert '"partial": true' in data
+
+
+def test_the_environment_moves_the_default_time_limit(sample_index: Path) -> None:
+    archive = Path(sys.executable).parent / "archive"
+    args = [str(archive), "--index-dir", str(sample_index), "search", BROAD]
+    env = {**os.environ, "ARCHIVE_TIME_LIMIT": "0"}
+    cut = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert cut.returncode == 0, cut.stderr
+    assert "note: The search took longer than 0 s and was stopped" in cut.stderr
+    env["ARCHIVE_TIME_LIMIT"] = "soon"
+    bad = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0
+    assert "ARCHIVE_TIME_LIMIT must be a number of seconds, not 'soon'" in bad.stderr
 
 
 def web_client(sample_index: Path, limits: QueryLimits = DEFAULT_LIMITS) -> FlaskClient:
