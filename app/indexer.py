@@ -38,7 +38,7 @@ from index.store import (
     publish,
     remove_stale_generations,
 )
-from index.writer import BatchWriter, Known, ids_under, known_documents
+from index.writer import BatchWriter, Known, ids_under, known_documents, with_postings
 
 SEGMENTER_FILE = "segmenter.model"
 #: Articles read to learn a collection's sentence boundaries when its index is new.
@@ -166,7 +166,7 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
         url=article.url.strip(),
         date=article.date,
     )
-    return task, doc.stored_fields()
+    return task, with_postings(doc.stored_fields())
 
 
 def _summarize(text: str, title: str, settings: Settings) -> Summary:

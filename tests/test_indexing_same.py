@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import TEXT
+from whoosh.index import create_in, open_dir
 
 from app.indexer import Settings, index_paths
 from archive.clean import clean_text
 from archive.model import Article
 from archive.readers import read_paths
 from archive.segment import default_segmenter
-from index.schema import ArchiveAnalyzer
+from index.schema import ArchiveAnalyzer, ArchiveText, make_schema
 from index.searcher import ArchiveSearcher
 
 EXPECTED = Path(__file__).parent / "data" / "indexing_sample.json"
@@ -91,6 +93,22 @@ def test_two_workers_index_as_one(sample_index: Path, tmp_path: Path) -> None:
     """Work spread over worker processes gives the same index as work in one process."""
     index_paths([SAMPLE], tmp_path / "index", Settings(workers=2))
     assert snapshot(tmp_path / "index") == snapshot(sample_index)
+
+
+def test_index_made_before_is_written_as_before(sample_index: Path, tmp_path: Path) -> None:
+    """An index whose schema predates ready-made postings analyses text in the writer, as
+    it did, and ends up the same."""
+    schema = make_schema()
+    schema.remove("title")
+    schema.remove("text")
+    schema.add("title", TEXT(analyzer=StemmingAnalyzer(), stored=True, field_boost=2.0))
+    schema.add("text", TEXT(analyzer=StemmingAnalyzer(), stored=True, chars=True))
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    create_in(str(index_dir), schema)  # the layout of an earlier version: files in the path
+    index_paths([SAMPLE], index_dir, Settings(workers=2))
+    assert not isinstance(open_dir(str(index_dir)).schema["text"], ArchiveText)
+    assert snapshot(index_dir) == snapshot(sample_index)
 
 
 @pytest.mark.parametrize(
