@@ -42,7 +42,6 @@ QUERIES = (
     "category:politics",
     "marath*",
     "planning NOT chip",
-    "startup funding",
 )
 
 
@@ -66,7 +65,11 @@ def snapshot(index_dir: Path) -> dict[str, Any]:
                 "total": found.total,
                 # Equal scores rank in indexing order, which worker processes may change.
                 "hits": [list(h) for h in sorted(ranked, key=lambda h: (-h[1], h[0]))],
-                "facets": {name: [list(v) for v in vs] for name, vs in found.facets.items()},
+                # Likewise facet values with equal counts.
+                "facets": {
+                    name: [list(v) for v in sorted(vs, key=lambda v: (-v[1], v[0]))]
+                    for name, vs in found.facets.items()
+                },
             }
     finally:
         searcher.close()
