@@ -40,7 +40,7 @@ from index.store import (
     remove_stale_generations,
 )
 from index.versions import carry
-from index.writer import BatchWriter, Known, ids_under, known_documents
+from index.writer import BatchWriter, Known, ids_under, known_documents, with_postings
 
 SEGMENTER_FILE = "segmenter.model"
 #: Articles read to learn a collection's sentence boundaries when its index is new.
@@ -169,7 +169,7 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
         date=article.date,
         version_hash=edit_hash(title, text),
     )
-    return task, doc.stored_fields()
+    return task, with_postings(doc.stored_fields())
 
 
 def _summarize(text: str, title: str, settings: Settings) -> Summary:

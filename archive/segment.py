@@ -9,7 +9,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer, PunktTrainer
+from nltk.tokenize.punkt import (
+    PunktLanguageVars,
+    PunktParameters,
+    PunktSentenceTokenizer,
+    PunktToken,
+    PunktTrainer,
+)
 
 from archive.clean import clean_text
 from archive.model import Article
@@ -79,6 +85,42 @@ def strip_leading_residue(text: str) -> tuple[str, bool]:
     return text, False
 
 
+class _PlainRegexVars(PunktLanguageVars):
+    """Punkt's English patterns, compiled with ``re``.
+
+    NLTK 3.10 runs every match of its own fixed patterns through a wall-clock timeout
+    wrapper (``nltk.redos``), meant for caller-supplied patterns; it was most of the time
+    spent splitting sentences. The patterns are Punkt's own, so the sentences are the same.
+    """
+
+    re_boundary_realignment = re.compile(
+        PunktLanguageVars.re_boundary_realignment.pattern, re.MULTILINE
+    )
+
+    def __init__(self) -> None:
+        nltk_vars = PunktLanguageVars()
+        flags = re.UNICODE | re.VERBOSE
+        self._re_period_context = re.compile(nltk_vars.period_context_re().pattern, flags)
+        self._re_word_tokenizer = re.compile(nltk_vars._word_tokenizer_re().pattern, flags)
+
+
+_NON_PUNCT_RE = re.compile(r"[^\W\d]")
+
+
+class _PlainRegexToken(PunktToken):
+    """Punkt's token with its patterns compiled with ``re`` (see ``_PlainRegexVars``)."""
+
+    _RE_ELLIPSIS = re.compile(PunktToken._RE_ELLIPSIS.pattern)
+    _RE_NUMERIC = re.compile(PunktToken._RE_NUMERIC.pattern)
+    _RE_INITIAL = re.compile(PunktToken._RE_INITIAL.pattern)
+    _RE_ALPHA = re.compile(PunktToken._RE_ALPHA.pattern)
+
+    @property
+    def is_non_punct(self) -> bool:
+        """True if the token is either a number or is alphabetic."""
+        return bool(_NON_PUNCT_RE.search(self.type))
+
+
 def _finish(words: list[str]) -> str:
     s = " ".join(words)
     s = s[:1].upper() + s[1:]
@@ -105,7 +147,9 @@ class Segmenter:
     def punkt(self) -> PunktSentenceTokenizer:
         """The Punkt tokenizer built from the trained parameters."""
         if self._punkt is None:
-            self._punkt = PunktSentenceTokenizer(self.params)
+            self._punkt = PunktSentenceTokenizer(
+                self.params, lang_vars=_PlainRegexVars(), token_cls=_PlainRegexToken
+            )
         return self._punkt
 
     def punkt_sentences(self, text: str) -> list[str]:
@@ -209,7 +253,7 @@ class Segmenter:
 
 def train_punkt(texts: Iterable[str]) -> PunktParameters:
     """Train Punkt parameters on texts and seed common abbreviations."""
-    trainer = PunktTrainer()
+    trainer = PunktTrainer(lang_vars=_PlainRegexVars(), token_cls=_PlainRegexToken)
     trainer.INCLUDE_ALL_COLLOCS = True
     for t in texts:
         trainer.train(t, finalize=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from whoosh.query import Term
 from whoosh.writing import IndexWriter
 
 from index.errors import IndexUnwritable
+from index.schema import POSTED_FIELDS, ArchiveText, Postings, make_schema
 from index.store import crash_point
 
 
@@ -34,6 +36,33 @@ def known_documents(ix: FileIndex) -> dict[str, Known]:
         return {ids[n]: Known(content[n], summary[n], origin[n]) for n in reader.all_doc_ids()}
 
 
+@functools.cache
+def _schema() -> Any:
+    return make_schema()
+
+
+def with_postings(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with the postings of its text fields computed here (in a worker), so the
+    writer does not analyse them; ``BatchWriter.add`` takes either form."""
+    schema = _schema()
+    out = dict(fields)
+    for name in POSTED_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str):
+            out[name] = Postings(list(schema[name].index(value)))
+            out[f"_stored_{name}"] = value
+    return out
+
+
+def _without_postings(fields: dict[str, Any]) -> dict[str, Any]:
+    """The plain field values, for an index whose schema predates ready-made postings."""
+    out = {k: v for k, v in fields.items() if not k.startswith("_stored_")}
+    for name, value in fields.items():
+        if isinstance(value, Postings):
+            out[name] = fields[f"_stored_{name}"]
+    return out
+
+
 class BatchWriter:
     """One writer for a whole run that commits every ``batch_size`` changes.
 
@@ -48,6 +77,14 @@ class BatchWriter:
         self.pending = 0
         self.commits = 0
         self._writer: IndexWriter | None = None
+        # Postings are only as good as the analyzer that made them: an index made before
+        # they came ready-made (or by another schema) analyses the text itself.
+        self._takes_postings = all(
+            isinstance(ix.schema[name], ArchiveText)
+            and ix.schema[name].format == _schema()[name].format
+            and ix.schema[name].analyzer == _schema()[name].analyzer
+            for name in POSTED_FIELDS
+        )
 
     def _current(self) -> IndexWriter:
         if self._writer is None:
@@ -57,6 +94,8 @@ class BatchWriter:
     def add(self, doc: dict[str, Any], replace: bool) -> None:
         """Add a document; ``replace`` removes any older version with the same id first."""
         writer = self._current()
+        if not self._takes_postings:
+            doc = _without_postings(doc)
         if replace:
             writer.update_document(**doc)
         else:
