@@ -209,12 +209,9 @@ class StoryState:
             self.rows.pop(str(doc_id), None)
         sigs = part["sigs"]
         for i, doc_id in enumerate(part["ids"]):
-            row = self.rows.get(str(doc_id))
-            if row is None:
-                self._append(str(doc_id), sigs[i], str(part["dates"][i]), str(part["story"][i]))
-                self.signed[-1] = bool(part["signed"][i])
-            else:
-                self.story[row] = str(part["story"][i])
+            # A later row for an id replaces the earlier one (new text, or a new story).
+            self._append(str(doc_id), sigs[i], str(part["dates"][i]), str(part["story"][i]))
+            self.signed[-1] = bool(part["signed"][i])
 
     def _index(self) -> None:
         for row in self.rows.values():

@@ -148,6 +148,21 @@ def test_an_earlier_copy_becomes_the_story_id_and_a_delete_moves_it_on(tmp_path:
     assert assert_consistent(index_dir) == {"orig0": "orig0", "copy0-0": "orig0"}
 
 
+def test_a_changed_text_leaves_its_story_and_is_matched_by_its_new_text(tmp_path: Path) -> None:
+    rng = random.Random(6)
+    records = syndicated(rng, 0)
+    index_dir = tmp_path / "index"
+    index_paths([write(tmp_path / "a.jsonl", records)], index_dir, LUHN)
+    rewritten = "\n\n".join(prose(rng))
+    records[1]["text"] = rewritten
+    index_paths([write(tmp_path / "a.jsonl", records)], index_dir, LUHN)
+    assert assert_consistent(index_dir) == {"orig0": "orig0", "copy0-0": "copy0-0"}
+    # A later run knows copy0-0 by its new text (read from the saved state, not the old one).
+    again = {"id": "again", "text": "By Tom Reid\n\n" + rewritten, "date": "2024-05-01"}
+    index_paths([write(tmp_path / "b.jsonl", [again])], index_dir, LUHN)
+    assert assert_consistent(index_dir)["again"] == "copy0-0"
+
+
 @pytest.fixture(scope="module")
 def story_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two stories of three and two articles, and one article alone, all mentioning harbour."""
