@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from whoosh.filedb.filestore import FileStorage
 
 from app.cli import cli
 from app.indexer import Settings, delete_ids, index_paths
+from index.schema import make_schema
 from index.searcher import ArchiveSearcher
-from index.store import index_exists, live_dir, open_index
+from index.store import INDEX_NAME, index_exists, live_dir, open_index
 from index.stories import StoryState
+from index.writer import BatchWriter
 from web import create_app
 
 ARCHIVE = Path(sys.executable).parent / "archive"
@@ -161,6 +164,25 @@ def test_a_changed_text_leaves_its_story_and_is_matched_by_its_new_text(tmp_path
     again = {"id": "again", "text": "By Tom Reid\n\n" + rewritten, "date": "2024-05-01"}
     index_paths([write(tmp_path / "b.jsonl", [again])], index_dir, LUHN)
     assert assert_consistent(index_dir)["again"] == "copy0-0"
+
+
+def test_an_index_from_before_stories_gains_them_at_its_next_run(tmp_path: Path) -> None:
+    schema = make_schema()
+    schema.remove("story")  # as indexes were written before stories
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    ix = FileStorage(str(index_dir)).create_index(schema, indexname=INDEX_NAME)
+    with BatchWriter(ix) as writer:
+        for record in syndicated(random.Random(7), 0):
+            fields = {k: record[k] for k in ("id", "title", "text", "source")}
+            writer.add(fields, replace=False)
+    index_paths([write(tmp_path / "b.jsonl", syndicated(random.Random(9), 1))], index_dir, LUHN)
+    assert assert_consistent(index_dir) == {
+        "orig0": "copy0-0",  # undated here: ties go by id
+        "copy0-0": "copy0-0",
+        "orig1": "orig1",
+        "copy1-0": "orig1",
+    }
 
 
 @pytest.fixture(scope="module")
