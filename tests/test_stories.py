@@ -225,6 +225,7 @@ def test_web_and_api_collapse_on_and_off(story_index: Path) -> None:
     every = client.get("/?q=harbour&collapse=0").get_data(as_text=True)
     assert "6 results for" in every and "similar article" not in every
     assert "Wire copy: 1 &lt; 2 &amp; 3" in every
+    assert '<input type="hidden" name="collapse" value="0">' in every  # the date form keeps it
     story = client.get("/?q=harbour&story=orig0").get_data(as_text=True)
     assert "3 results for" in story and "Story: orig0" in story
 
