@@ -4,6 +4,8 @@ how many similar articles (and from how many sources) it stands for."""
 from __future__ import annotations
 
 import copy
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from whoosh import query as wq
@@ -70,14 +72,14 @@ def collapse(
     """
     if "story" not in reader.schema:
         return found, {}
-    stories = reader.column_reader("story")
-    sources = reader.column_reader("source")
+    stories = _column(reader, "story")
+    sources = _column(reader, "source")
     kept: list[tuple[float, int]] = []
     heads: dict[str, int] = {}
     others: dict[int, list[int]] = {}
     for item in found.top_n:
         docnum = item[1]
-        story = stories[docnum]
+        story = stories(docnum)
         if story and story in heads:
             others[heads[story]].append(docnum)
             continue
@@ -91,6 +93,24 @@ def collapse(
     info = {}
     for docnum in heads.values():
         members = others[docnum]
-        named = {sources[n] for n in members} - {""}
+        named = {sources(n) for n in members} - {""}
         info[docnum] = StoryHit(len(members), len(named))
     return shown, info
+
+
+def _column(reader: IndexReader, name: str) -> Callable[[int], str]:
+    """A field's column value by document number, read segment by segment.
+
+    Whoosh's multi-segment column reader fails (IndexError) when a segment lacks the
+    column, as segments written while an index gains a field, or mid-merge, can.
+    """
+    leaves = reader.leaf_readers()
+    offsets = [offset for _, offset in leaves]
+    columns = [leaf.column_reader(name) if leaf.has_column(name) else None for leaf, _ in leaves]
+
+    def value(docnum: int) -> str:
+        i = bisect_right(offsets, docnum) - 1
+        column = columns[i]
+        return column[docnum - offsets[i]] if column is not None else ""
+
+    return value
