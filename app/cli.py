@@ -313,6 +313,12 @@ def _progress(total: int, every: float | None) -> Iterator[Callable[[int], None]
     type=click.FloatRange(min=0),
     help=f"{HELP['time_limit']} [default: {TIME_LIMIT:g}; {EXPORT_TIME_LIMIT:g} with --all]",
 )
+@click.option(
+    "--no-collapse",
+    is_flag=True,
+    help="List every near-copy (one hit per story is the default; --all lists every article).",
+)
+@click.option("--story", metavar="ID", help="Only the articles of this story.")
 @click.pass_obj
 @expected_errors
 def search(
@@ -329,6 +335,8 @@ def search(
     date_to: Any,
     show_timeline: bool,
     time_limit: float | None,
+    no_collapse: bool,
+    story: str | None,
     **facets: tuple[str, ...],
 ) -> None:
     """Search the archive; Whoosh syntax works (AND, OR, NOT, "phrases", field:value, wild*).
@@ -344,6 +352,8 @@ def search(
     if show_timeline and (every or fmt not in ("text", "json")):
         raise click.UsageError("--timeline goes with one page of text or JSON, not an export.")
     filters = {name: list(values) for name, values in facets.items() if values}
+    if story:
+        filters["story"] = [story]
     found: dict[str, Any] = {  # the arguments search() and iter_hits() share
         "sort": sort,
         "filters": filters,
@@ -368,6 +378,7 @@ def search(
             facets=fmt == "json",
             timeline=show_timeline,
             limits=limits,
+            collapse_stories=not no_collapse,
             **found,
         )
         if results.page < page:  # Whoosh shows the last page instead; the API answers 400
@@ -388,9 +399,15 @@ def search(
         first = (results.page - 1) * results.pagelen
         took = f"{results.took_ms:.0f} ms"
         pages = f"page {results.page} of {results.pages}"
-        click.echo(f"{_count(results.total, 'result')} ({took}), {pages}", file=out)
+        grouped = f" from {results.articles} articles" if results.articles != results.total else ""
+        click.echo(f"{_count(results.total, 'result')}{grouped} ({took}), {pages}", file=out)
         for rank, hit in enumerate(results.hits, start=first + 1):
             _echo_hit(rank, hit, out)
+            told = results.stories.get(hit.id)
+            if told and told.similar:
+                sources = f" from {_count(told.sources, 'source')}" if told.sources else ""
+                similar = _count(told.similar, "similar article")
+                click.echo(f"   and {similar}{sources}: --story {printable(hit.story)}", file=out)
         if show_timeline:
             _echo_timeline(results.timeline, out)
 
@@ -482,7 +499,7 @@ def show(obj: Context, doc_id: str, as_json: bool) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     click.echo(click.style(printable(record["title"]), bold=True))
-    for name in ("id", "author", "date", "source", "category", "url"):
+    for name in ("id", "author", "date", "source", "category", "url", "story"):
         if record[name]:
             click.echo(f"{name}: {printable(record[name])}")
     # How the sentences were found is a detail for the curious, not part of the summary.

@@ -28,6 +28,7 @@ from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from index.document import Document, Summary
 from index.errors import IndexUnwritable
+from index.shingles import signature
 from index.store import (
     RunLock,
     discard_generation,
@@ -39,8 +40,9 @@ from index.store import (
     publish,
     remove_stale_generations,
 )
+from index.stories import SIGNATURE, StoryWriter
 from index.versions import carry
-from index.writer import BatchWriter, Known, ids_under, known_documents, with_postings
+from index.writer import Known, ids_under, known_documents, with_postings
 
 SEGMENTER_FILE = "segmenter.model"
 #: Articles read to learn a collection's sentence boundaries when its index is new.
@@ -169,7 +171,7 @@ def prepare(task: Task) -> tuple[Task, dict[str, Any] | Problem]:
         date=article.date,
         version_hash=edit_hash(title, text),
     )
-    return task, with_postings(doc.stored_fields())
+    return task, with_postings({**doc.stored_fields(), SIGNATURE: signature(text)})
 
 
 def _summarize(text: str, title: str, settings: Settings) -> Summary:
@@ -249,7 +251,7 @@ def delete_ids(index_dir: Path, ids: list[str]) -> tuple[int, list[str]]:
         ix = open_index(index_dir)  # again once locked: a rebuild may have swapped generations
         known = known_documents(ix)
         missing = [doc_id for doc_id in ids if doc_id not in known]
-        with BatchWriter(ix) as writer:
+        with StoryWriter(ix, live_dir(index_dir)) as writer:
             deleted = writer.delete(doc_id for doc_id in ids if doc_id in known)
     return deleted, missing
 
@@ -356,7 +358,10 @@ class IndexRun:
         # The stored documents the run started from: a re-read article's versions go on.
         before = open_index(previous) if previous else ix
         kept = known_documents(before) if previous else known
-        with BatchWriter(ix, batch_size=settings.batch_size) as writer, before.searcher() as stored:
+        with (
+            StoryWriter(ix, index_dir, batch_size=settings.batch_size) as writer,
+            before.searcher() as stored,
+        ):
             with make_pool(settings, init_worker, (segmenter, settings)) as pool:
                 for task, result in pool(prepare, self.tasks(ix, known)):
                     self.progress(1)

@@ -72,6 +72,7 @@ STORED_FIELDS = (
     "year",
     "version_seen",
     "versions",
+    "story",  # given by the writer (index/stories.py), not by the article
 )
 #: The fields of an article shown by ``archive show --json`` and ``/api/articles``, in order.
 ARTICLE_FIELDS = (
@@ -82,6 +83,7 @@ ARTICLE_FIELDS = (
     "source",
     "category",
     "url",
+    "story",
     *(f.name for f in fields(Summary)),
     "text",
 )

@@ -27,6 +27,16 @@ class Hit:
     score: float | None
     snippet: str
     summary: str
+    #: The id of the story (group of near-copies) the article belongs to.
+    story: str = ""
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    """The other matching members of its story a collapsed hit stands for."""
+
+    similar: int = 0
+    sources: int = 0
 
 
 @dataclass
@@ -49,6 +59,12 @@ class Results:
     relaxed: bool = False
     #: Hits per day, month or year, when the search was asked for a timeline.
     timeline: list[TimeBucket] = field(default_factory=list)
+    #: Whether hits were collapsed by story; then ``total`` counts stories, ``articles`` the
+    #: articles that matched (facets and the timeline count articles).
+    collapsed: bool = False
+    articles: int = 0
+    #: By hit id, the other matching members of its story each collapsed hit stands for.
+    stories: dict[str, StoryHit] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -63,6 +79,10 @@ class Results:
             for name, values in self.facets.items()
         }
         data["pages"] = self.pages
+        stories = data.pop("stories")
+        for hit in data["hits"]:
+            told = stories.get(hit["id"]) or {"similar": 0, "sources": 0}
+            hit.update(similar=told["similar"], similar_sources=told["sources"])
         return data
 
 
@@ -88,4 +108,5 @@ def to_hit(hit: WhooshHit, snippets: bool) -> Hit:
         score=round(hit.score, 4) if hit.score is not None else None,
         snippet=snippet(hit) if snippets else lead(hit.get("text", "")),
         summary=hit.get("summary", ""),
+        story=hit.get("story", ""),
     )

@@ -137,4 +137,6 @@ def make_schema() -> Schema:
         version_hash=STORED(),
         version_seen=STORED(),
         versions=STORED(),
+        # The id of the earliest member of the article's group of near-copies (index/stories.py).
+        story=ID(stored=True, sortable=True),
     )

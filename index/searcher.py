@@ -19,6 +19,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Results as WhooshResults
 from whoosh.searching import ResultsPage, Searcher
 
+from index.collapse import StoryMember, collapse, story_filter, story_members
 from index.document import ARTICLE_FIELDS
 from index.errors import QueryTooExpensive, SearchTimedOut
 from index.expand import expand
@@ -33,7 +34,7 @@ from index.limits import (
 from index.marking import Marker, query_terms
 from index.parsing import MAX_QUERY_CHARS, parse_query, query_parser
 from index.relax import relax, relaxed_note
-from index.results import Hit, Results, format_date, to_hit
+from index.results import Hit, Results, StoryHit, format_date, to_hit
 from index.schema import FACET_FIELDS, SEARCH_FIELDS, scoring
 from index.settings import PAGE_SIZE, SORTS
 from index.spelling import suggest
@@ -98,11 +99,14 @@ class ArchiveSearcher:
         snippets: bool = True,
         timeline: bool = False,
         limits: QueryLimits = DEFAULT_LIMITS,
+        collapse_stories: bool = True,
     ) -> Results:
         """Run a query and return one page of results, with its timeline if asked for.
 
-        Raises QueryTooExpensive past ``limits``, and SearchBusy for a costly query while
-        another costly search runs in this process.
+        Near-copies are collapsed to their best-ranked member unless ``collapse_stories`` is
+        False or ``filters`` name a story (which lists its members). Raises
+        QueryTooExpensive past ``limits``, and SearchBusy for a costly query while another
+        costly search runs in this process.
         """
         started = time.perf_counter()
         query, notes, sort, restrict, costly = self._prepare(
@@ -112,11 +116,18 @@ class ArchiveSearcher:
         groups = facet_groups() if facets else {}
         if timeline:
             groups["date"] = date_group()
+        collapsing = collapse_stories and not (filters or {}).get("story")
+        told: dict[int, StoryHit] = {}
+        matched = 0
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
+            nonlocal told, matched
             found, partial = self._collect(
                 q, sort, restrict, costly, started, limits, groups, terms
             )
+            matched = len(found)
+            if collapsing:
+                found, told = collapse(found, self.searcher.reader())
             if partial:
                 notes.append(
                     f"The search took longer than {limits.time_limit:g} s and was stopped: "
@@ -136,7 +147,9 @@ class ArchiveSearcher:
             results.results.q = relaxed[0]
             if results.total:
                 notes.append(relaxed_note(relaxed[1]))
-        hits = [to_hit(h, snippets) for h in results]
+        shown = list(results)
+        hits = [to_hit(h, snippets) for h in shown]
+        stories = {h["id"]: told[h.docnum] for h in shown if h.docnum in told}
         found = Results(
             query=text,
             total=results.total,
@@ -148,6 +161,9 @@ class ArchiveSearcher:
             notes=notes,
             partial=partial,
             relaxed=relaxed is not None and results.total > 0,
+            collapsed=collapsing,
+            articles=matched,
+            stories=stories,
         )
         if facets:
             found.facets = {name: top_values(results.results.groups(name)) for name in FACET_FIELDS}
@@ -250,7 +266,8 @@ class ArchiveSearcher:
         if isinstance(query, wq.Every) and sort == "relevance":
             sort = "newest"
         notes.extend(missing_values(self.searcher.reader(), query, filters or {}))
-        return query, notes, sort, filter_query(filters or {}, date_from, date_to), costly
+        restrict = story_filter(filter_query(filters or {}, date_from, date_to), filters or {})
+        return query, notes, sort, restrict, costly
 
     def _collect(
         self,
@@ -360,6 +377,10 @@ class ArchiveSearcher:
             return []
         similar = self.searcher.more_like(docnum, "text", top=top, numterms=25)
         return [to_hit(h, snippets=False) for h in similar]
+
+    def story_members(self, doc_id: str) -> list[StoryMember]:
+        """The other articles of ``doc_id``'s story, oldest first, with the text they share."""
+        return story_members(self.searcher, doc_id)
 
     def stats(self, path: Path | None = None) -> dict[str, Any]:
         """Article count, per-facet counts and, given the index path, size and last update."""

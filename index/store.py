@@ -35,7 +35,9 @@ GENERATION_MARK = ".archive-generation"
 _GENERATION = re.compile(r"gen-([0-9]{1,9})")
 _TOC = re.compile(rf"_{INDEX_NAME}_[0-9]+\.toc")
 #: Files of an index written before generations, removed once a rebuild has replaced it.
-_FLAT_FILES = re.compile(rf"(_{INDEX_NAME}_[0-9]+\.toc|{INDEX_NAME}_\w+\.\w+|segmenter\.model)")
+_FLAT_FILES = re.compile(
+    rf"(_{INDEX_NAME}_[0-9]+\.toc|{INDEX_NAME}_\w+\.\w+|segmenter\.model|stories-[0-9]+\.(json|npz))"
+)
 T = TypeVar("T")
 
 

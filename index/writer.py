@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,8 +70,17 @@ class BatchWriter:
     run killed between commits leaves the index readable at its last commit.
     """
 
-    def __init__(self, ix: FileIndex, batch_size: int = 1000, limitmb: int = 128) -> None:
+    def __init__(
+        self,
+        ix: FileIndex,
+        batch_size: int = 1000,
+        limitmb: int = 128,
+        before_commit: Callable[[int], None] | None = None,
+    ) -> None:
         self.ix = ix
+        # Called with the generation of each commit just before Whoosh writes it (stories
+        # save their state for it there).
+        self.before_commit = before_commit
         self.batch_size = batch_size
         self.limitmb = limitmb
         self.pending = 0
@@ -121,6 +130,8 @@ class BatchWriter:
             return
         writer, self._writer = self._writer, None
         try:
+            if self.before_commit is not None:
+                self.before_commit(writer.generation)
             writer.commit()
         except OSError as exc:
             writer.cancel()

@@ -21,7 +21,12 @@ def search() -> Response:
     page_size = _page_size(request.args.get("page_size", "").strip())
     limits = current_app.config["QUERY_LIMITS"]
     results = get_searcher().search(
-        params.q, pagelen=page_size, limits=limits, timeline=True, **params.search_kwargs()
+        params.q,
+        pagelen=page_size,
+        limits=limits,
+        timeline=True,
+        collapse_stories=params.collapse,
+        **params.search_kwargs(),
     )
     # A search stopped by its time limit may not have reached the page: not an error.
     short = results.page < params.page and not results.partial

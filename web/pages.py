@@ -90,7 +90,13 @@ def search() -> str:
     searcher = get_searcher()
     limits = current_app.config["QUERY_LIMITS"]
     try:
-        results = searcher.search(params.q, limits=limits, timeline=True, **params.search_kwargs())
+        results = searcher.search(
+            params.q,
+            limits=limits,
+            timeline=True,
+            collapse_stories=params.collapse,
+            **params.search_kwargs(),
+        )
     except QueryTooExpensive as exc:
         # The page still answers, with the query in its box to be narrowed.
         results = Results(
@@ -129,6 +135,12 @@ def search() -> str:
         sorts=[(s, SORT_LABELS[s], search_url(params, sort=s, page=None)) for s in sorts],
         timeline=_timeline(params, results.timeline),
         pager=_pager(params, page, last),
+        story_urls={
+            hit.id: search_url(params, story=hit.story, page=None)
+            for hit in results.hits
+            if (told := results.stories.get(hit.id)) and told.similar
+        },
+        collapse_url=search_url(params, collapse=None if not params.collapse else "0", page=None),
         pager_prev=search_url(params, page=page - 1 if page > 2 else None) if page > 1 else None,
         pager_next=search_url(params, page=page + 1) if page < last else None,
         corrected_url=(
@@ -176,6 +188,7 @@ def article(article_id: str) -> str:
         similar=searcher.more_like(article_id, top=5),
         versions=versions,
         changes=compare(versions, request.args),
+        members=searcher.story_members(article_id),
     )
 
 
@@ -230,6 +243,8 @@ def _chips(params: SearchParams) -> list[Chip]:
             rest = [v for v in chosen if v != value] or None
             url = search_url(params, **{name: rest, "page": None})
             chips.append(Chip(FACET_LABELS[name], value, url))
+    if params.story:
+        chips.append(Chip("Story", params.story, search_url(params, story=None, page=None)))
     if params.date_from:
         url = search_url(params, **{"from": None, "page": None})
         chips.append(Chip("From", params.date_from.isoformat(), url))

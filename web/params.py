@@ -28,19 +28,22 @@ class SearchParams:
     filters: dict[str, list[str]] = field(default_factory=dict)
     date_from: date | None = None
     date_to: date | None = None
+    #: One hit per story (``collapse=0`` lists every near-copy); ``story`` lists one story.
+    collapse: bool = True
+    story: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
     def has_filters(self) -> bool:
         """Whether any facet or date filter narrows the search."""
-        return bool(self.date_from or self.date_to or any(self.filters.values()))
+        return bool(self.story or self.date_from or self.date_to or any(self.filters.values()))
 
     def search_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``ArchiveSearcher.search``."""
         return {
             "page": min(self.page, MAX_PAGE),
             "sort": self.sort,
-            "filters": self.filters,
+            "filters": {**self.filters, "story": [self.story]} if self.story else self.filters,
             "date_from": self.date_from,
             "date_to": self.date_to,
         }
@@ -56,6 +59,8 @@ class SearchParams:
         args["to"] = self.date_to.isoformat() if self.date_to else None
         for name in FACET_FIELDS:
             args[name] = list(self.filters.get(name, [])) or None
+        args["story"] = self.story or None
+        args["collapse"] = None if self.collapse else "0"
         args["page"] = self.page if self.page > 1 else None
         args.update(changes)
         return {k: v for k, v in args.items() if v not in (None, "", [])}
@@ -96,6 +101,12 @@ def parse_search_args(args: MultiDict[str, str]) -> SearchParams:
     if params.date_from and params.date_to and params.date_from > params.date_to:
         params.errors.append("The start date is after the end date; the dates were ignored.")
         params.date_from = params.date_to = None
+    collapse = args.get("collapse", "").strip()
+    if collapse in ("0", "1"):
+        params.collapse = collapse == "1"
+    elif collapse:
+        params.errors.append(f"collapse {collapse[:20]!r} is not 0 or 1; results were collapsed.")
+    params.story = args.get("story", "").strip()[:MAX_FILTER_CHARS]
     for name in FACET_FIELDS:
         values: list[str] = []
         for given in args.getlist(name):

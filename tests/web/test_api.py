@@ -25,6 +25,8 @@ RESULT_KEYS = {
     "relaxed",
     "timeline",
     "pages",
+    "collapsed",
+    "articles",
 }
 HIT_KEYS = {
     "id",
@@ -37,6 +39,9 @@ HIT_KEYS = {
     "score",
     "snippet",
     "summary",
+    "story",
+    "similar",
+    "similar_sources",
 }
 
 

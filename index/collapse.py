@@ -1,0 +1,116 @@
+"""One hit per story: the best-ranked member of each group of near-copies stands for it, with
+how many similar articles (and from how many sources) it stands for."""
+
+from __future__ import annotations
+
+import copy
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.reading import IndexReader
+from whoosh.searching import Results as WhooshResults
+from whoosh.searching import Searcher
+
+from index.results import StoryHit, format_date
+
+#: Members of a story an article page lists (each costs a signature of its text).
+MAX_MEMBERS = 50
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    """Another article of the same story, with the share of text it has in common."""
+
+    id: str
+    title: str
+    source: str
+    date: str | None
+    share: float
+
+
+def story_members(searcher: Searcher, doc_id: str) -> list[StoryMember]:
+    """The other members of an article's story, oldest first, with their shared text."""
+    # numpy only here: searching from the command line must not pay for importing it.
+    from index.shingles import signature, similarity
+
+    doc = searcher.document(id=doc_id)
+    if not doc or not doc.get("story"):
+        return []
+    mine = signature(doc.get("text") or "")
+    members = []
+    for hit in searcher.search(wq.Term("story", doc["story"]), limit=MAX_MEMBERS + 1):
+        if hit["id"] == doc_id:
+            continue
+        theirs = signature(hit.get("text") or "")
+        share = similarity(mine, theirs) if mine is not None and theirs is not None else 0.0
+        date = format_date(hit.get("date"))
+        members.append(
+            StoryMember(hit["id"], hit.get("title", ""), hit.get("source", ""), date, share)
+        )
+    members.sort(key=lambda m: (m.date or "~", m.id))
+    return members[:MAX_MEMBERS]
+
+
+def story_filter(restrict: wq.Query | None, filters: dict[str, list[str]]) -> wq.Query | None:
+    """``restrict`` narrowed to the story named in ``filters`` (``story``), if any."""
+    story = [s for s in filters.get("story", []) if s]
+    if not story:
+        return restrict
+    term = wq.Term("story", story[0])
+    return term if restrict is None else wq.And([restrict, term])
+
+
+def collapse(
+    found: WhooshResults, reader: IndexReader
+) -> tuple[WhooshResults, dict[int, StoryHit]]:
+    """The hits with all but the best of each story removed, and what each kept hit stands for.
+
+    The result's length (Whoosh's total) is then the number of stories matched, so pages and
+    totals count what is listed. Articles without a story are never collapsed.
+    """
+    if "story" not in reader.schema:
+        return found, {}
+    stories = _column(reader, "story")
+    sources = _column(reader, "source")
+    kept: list[tuple[float, int]] = []
+    heads: dict[str, int] = {}
+    others: dict[int, list[int]] = {}
+    for item in found.top_n:
+        docnum = item[1]
+        story = stories(docnum)
+        if story and story in heads:
+            others[heads[story]].append(docnum)
+            continue
+        if story:
+            heads[story] = docnum
+            others[docnum] = []
+        kept.append(item)
+    shown = copy.copy(found)
+    shown.top_n = kept
+    shown._total = len(kept)  # Whoosh would count the matches, not the stories
+    info = {}
+    for docnum in heads.values():
+        members = others[docnum]
+        named = {sources(n) for n in members} - {""}
+        info[docnum] = StoryHit(len(members), len(named))
+    return shown, info
+
+
+def _column(reader: IndexReader, name: str) -> Callable[[int], str]:
+    """A field's column value by document number, read segment by segment.
+
+    Whoosh's multi-segment column reader fails (IndexError) when a segment lacks the
+    column, as segments written while an index gains a field, or mid-merge, can.
+    """
+    leaves = reader.leaf_readers()
+    offsets = [offset for _, offset in leaves]
+    columns = [leaf.column_reader(name) if leaf.has_column(name) else None for leaf, _ in leaves]
+
+    def value(docnum: int) -> str:
+        i = bisect_right(offsets, docnum) - 1
+        column = columns[i]
+        return column[docnum - offsets[i]] if column is not None else ""
+
+    return value

@@ -1,0 +1,361 @@
+"""Stories: groups of near-copies (syndicated, re-titled, re-furnished) found with MinHash LSH.
+
+Every article has a ``story`` field, the id of the earliest-dated member of its group (ties
+and undated articles by id). The LSH state (each article's signature, date and story, and the
+band buckets built from them) is kept in the index's generation folder, so a new article
+joins its story without reading old articles again:
+
+* ``stories-G.json`` lists the files whose rows make the state at Whoosh commit ``G``;
+* ``stories-G.npz`` holds the rows added, re-grouped or removed by commit ``G`` (after
+  ``MAX_DELTAS`` of them, one file of every row replaces them).
+
+Both are written and fsynced before Whoosh writes commit ``G``'s table of contents, and
+files no committed list names are removed after it, so a run killed at any moment leaves
+the state of the last commit. When a new member is dated earlier than the story's id, or
+joins two stories into one, the other members' ``story`` fields are rewritten from their
+stored fields in the same commit. Removing a member never splits its story; when it was
+the story's id, the next earliest member becomes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh.fields import ID
+from whoosh.index import FileIndex
+from whoosh.searching import Searcher
+
+from index.shingles import MIN_WORDS, NUM_PERM, SHINGLE_WORDS, signature
+from index.store import crash_point
+from index.writer import BatchWriter
+
+#: The key under which a prepared document carries its signature to the writer.
+SIGNATURE = "_story_signature"
+#: Bands x rows = NUM_PERM; a pair sharing a share s of text becomes a candidate with
+#: probability 1 - (1 - s**ROWS)**BANDS (0.5: 0.87, 0.6: 0.99, 0.7: 0.9998).
+BANDS = 32
+ROWS = NUM_PERM // BANDS
+#: Candidates estimated to share at least this much text are the same story.
+THRESHOLD = 0.5
+#: Delta files a state may have before they are folded into one.
+MAX_DELTAS = 16
+#: What a saved state depends on: a change of any of them rebuilds it from the stored text.
+PARAMS = f"shingles={SHINGLE_WORDS},perm={NUM_PERM},bands={BANDS},min={MIN_WORDS},t={THRESHOLD}"
+UNDATED = "~"  # sorts after every ISO date
+_UNSIGNED: Any = object()
+_NO_SIGNATURE = np.zeros(NUM_PERM, dtype=np.uint32)
+_BAND_MIX = np.array([0x9E3779B97F4A7C15**i % 2**64 for i in range(1, ROWS + 1)], np.uint64)
+
+
+def date_key(value: Any) -> str:
+    """The sort key of an article's date; undated articles sort last."""
+    return value.isoformat() if isinstance(value, datetime) else UNDATED
+
+
+def band_keys(sig: np.ndarray) -> list[int]:
+    """One bucket key per band of a signature (the band number is part of the key)."""
+    bands = sig.astype(np.uint64).reshape(BANDS, ROWS) * _BAND_MIX
+    keys = bands.sum(axis=1, dtype=np.uint64) ^ np.arange(BANDS, dtype=np.uint64)
+    return [int(k) for k in keys]
+
+
+class StoryState:
+    """Every article's signature, date and story, with the band buckets that find candidates."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+        self.ids: list[str] = []
+        self.dates: list[str] = []
+        self.story: list[str] = []
+        self.signed: list[bool] = []
+        self.sigs = np.zeros((0, NUM_PERM), dtype=np.uint32)
+        self.buckets: dict[int, list[int]] = {}
+        self.members: dict[str, set[int]] = {}
+        self.files: list[str] = []
+        self.changed: set[str] = set()
+        self.removed: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def stories(self) -> dict[str, str]:
+        """Every article's story id."""
+        return {doc_id: self.story[row] for doc_id, row in self.rows.items()}
+
+    def add(self, doc_id: str, sig: np.ndarray | None, date: str) -> dict[str, str]:
+        """Place an article (replacing one with its id); return every story id that changed."""
+        changes = self.remove(doc_id) if doc_id in self.rows else {}
+        row = self._append(doc_id, sig, date, doc_id)
+        self.changed.add(doc_id)
+        group = {row}
+        if sig is not None:
+            keys = band_keys(sig)
+            candidates = {r for k in keys for r in self.buckets.get(k, ()) if self._alive(r)}
+            if candidates:
+                found = sorted(candidates)
+                shares = np.mean(self.sigs[found] == sig, axis=1)
+                for r, share in zip(found, shares, strict=True):
+                    if share >= THRESHOLD:
+                        group |= self.members.get(self.story[r], set())
+            for k in keys:
+                self.buckets.setdefault(k, []).append(row)
+        changes.update(self._regroup(group))
+        return changes
+
+    def remove(self, doc_id: str) -> dict[str, str]:
+        """Forget an article; return the story ids of the members left that changed."""
+        row = self.rows.pop(doc_id, None)
+        if row is None:
+            return {}
+        self.removed.add(doc_id)
+        self.changed.discard(doc_id)
+        rest = self.members.pop(self.story[row], set()) - {row}
+        self.story[row] = ""
+        return self._regroup(rest) if rest else {}
+
+    def _append(self, doc_id: str, sig: np.ndarray | None, date: str, story: str) -> int:
+        row = len(self.ids)
+        if row == len(self.sigs):
+            grown = np.zeros((max(64, 2 * row), NUM_PERM), dtype=np.uint32)
+            grown[:row] = self.sigs
+            self.sigs = grown
+        self.sigs[row] = _NO_SIGNATURE if sig is None else sig
+        self.ids.append(doc_id)
+        self.dates.append(date)
+        self.story.append(story)
+        self.signed.append(sig is not None)
+        self.rows[doc_id] = row
+        self.removed.discard(doc_id)
+        return row
+
+    def _alive(self, row: int) -> bool:
+        return self.rows.get(self.ids[row]) == row
+
+    def _regroup(self, group: set[int]) -> dict[str, str]:
+        story = self.ids[min(group, key=lambda r: (self.dates[r], self.ids[r]))]
+        changes = {}
+        for row in group:
+            old = self.story[row]
+            if old == story:
+                continue
+            left = self.members.get(old)
+            if left is not None:
+                left.discard(row)
+                if not left:
+                    del self.members[old]
+            self.story[row] = story
+            changes[self.ids[row]] = story
+            self.changed.add(self.ids[row])
+        self.members[story] = set(group)
+        return changes
+
+    # Saving and loading, a commit at a time.
+
+    def save(self, folder: Path, generation: int) -> None:
+        """Write the rows changed since the last save, and the list for commit ``generation``."""
+        folder = Path(folder)
+        fold = len(self.files) >= MAX_DELTAS
+        ids = list(self.rows) if fold else sorted(d for d in self.changed if d in self.rows)
+        rows = [self.rows[d] for d in ids]
+        data = folder / f"stories-{generation}.npz"
+        _write_atomic(
+            data,
+            lambda out: np.savez(
+                out,
+                ids=np.array(ids, dtype=str),
+                dates=np.array([self.dates[r] for r in rows], dtype=str),
+                story=np.array([self.story[r] for r in rows], dtype=str),
+                signed=np.array([self.signed[r] for r in rows], dtype=bool),
+                sigs=self.sigs[rows] if rows else np.zeros((0, NUM_PERM), np.uint32),
+                removed=np.array([] if fold else sorted(self.removed), dtype=str),
+            ),
+        )
+        files = [data.name] if fold else [*self.files, data.name]
+        listing = json.dumps({"params": PARAMS, "files": files}).encode()
+        _write_atomic(folder / f"stories-{generation}.json", lambda out: out.write(listing))
+        _fsync_dir(folder)
+        self.files = files
+        self.changed.clear()
+        self.removed.clear()
+        crash_point("stories-saved")
+
+    @classmethod
+    def load(cls, folder: Path, generation: int) -> StoryState | None:
+        """The state saved for commit ``generation``, or None when there is none usable."""
+        folder = Path(folder)
+        try:
+            listing = json.loads((folder / f"stories-{generation}.json").read_text("utf-8"))
+            if listing.get("params") != PARAMS:
+                return None
+            state = cls()
+            for name in listing["files"]:
+                with np.load(folder / name, allow_pickle=False) as part:
+                    state._apply(part)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged or missing state is rebuilt from the stored text
+        state.files = list(listing["files"])
+        state._index()
+        return state
+
+    def _apply(self, part: Any) -> None:
+        for doc_id in part["removed"]:
+            self.rows.pop(str(doc_id), None)
+        sigs = part["sigs"]
+        for i, doc_id in enumerate(part["ids"]):
+            # A later row for an id replaces the earlier one (new text, or a new story).
+            self._append(str(doc_id), sigs[i], str(part["dates"][i]), str(part["story"][i]))
+            self.signed[-1] = bool(part["signed"][i])
+
+    def _index(self) -> None:
+        for row in self.rows.values():
+            self.members.setdefault(self.story[row], set()).add(row)
+            if self.signed[row]:
+                for k in band_keys(self.sigs[row]):
+                    self.buckets.setdefault(k, []).append(row)
+        self.changed.clear()
+        self.removed.clear()
+
+    def tidy(self, folder: Path, generation: int) -> None:
+        """Remove state files that commit ``generation`` does not use."""
+        keep = {*self.files, f"stories-{generation}.json"}
+        for entry in Path(folder).glob("stories-*"):
+            if entry.name not in keep:
+                entry.unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as out:
+        write(out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def story_field() -> ID:
+    """The schema type of the ``story`` field (an index made before stories gains it)."""
+    return ID(stored=True, sortable=True)
+
+
+class StoryWriter:
+    """Gives each article its story before it is written, and commits the LSH state with
+    the Whoosh commit it belongs to; used like ``BatchWriter``.
+
+    Documents wait in memory until the batch is full because a later article of the batch
+    may change an earlier one's story, and Whoosh cannot update a document it has not
+    committed yet.
+    """
+
+    def __init__(self, ix: FileIndex, folder: Path, batch_size: int = 1000) -> None:
+        self.ix = ix
+        self.folder = Path(folder)
+        self.batch_size = batch_size
+        self.writer = BatchWriter(ix, batch_size=sys.maxsize, before_commit=self._save)
+        self.batch: dict[str, tuple[dict[str, Any], bool]] = {}
+        self._searcher: Searcher | None = None
+        if "story" not in ix.schema:
+            writer = ix.writer(timeout=30.0)
+            writer.add_field("story", story_field())
+            writer.commit()
+        self.generation = ix.latest_generation()
+        state = StoryState.load(self.folder, self.generation)
+        self.state = state if state is not None else self._rebuild()
+        self.state.tidy(self.folder, self.generation)
+
+    def _rebuild(self) -> StoryState:
+        # No usable state (an index from before stories, or other settings): fingerprint the
+        # stored text once, and give every article whose story differs its new one.
+        self.state = state = StoryState()
+        stored: dict[str, str] = {}
+        with self.ix.searcher() as searcher:
+            for fields in searcher.all_stored_fields():
+                sig = signature(fields.get("text") or "")
+                state.add(fields["id"], sig, date_key(fields.get("date")))
+                stored[fields["id"]] = fields.get("story", "")
+        self._restory({d: s for d, s in state.stories().items() if stored[d] != s})
+        self.commit()
+        if not self.writer.commits:  # nothing to rewrite: save the state on its own
+            state.save(self.folder, self.generation)
+        return state
+
+    def add(self, fields: dict[str, Any], replace: bool) -> None:
+        """Place a prepared document in its story and queue it for the next commit."""
+        sig = fields.pop(SIGNATURE, _UNSIGNED)
+        if sig is _UNSIGNED:
+            sig = signature(fields.get("text") or "")
+        changes = self.state.add(fields["id"], sig, date_key(fields.get("date")))
+        fields["story"] = changes.pop(fields["id"], fields["id"])
+        self.batch[fields["id"]] = (fields, replace)
+        self._restory(changes)
+        if len(self.batch) >= self.batch_size:
+            self.commit()
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete documents by id, moving their stories on; return how many existed."""
+        deleted = 0
+        for doc_id in ids:
+            self.batch.pop(doc_id, None)
+            self._restory(self.state.remove(doc_id))
+            deleted += self.writer.delete([doc_id])
+        return deleted
+
+    def _restory(self, changes: dict[str, str]) -> None:
+        for doc_id, story in changes.items():
+            if doc_id in self.batch:
+                self.batch[doc_id][0]["story"] = story
+                continue
+            if self._searcher is None:
+                self._searcher = self.ix.searcher()
+            stored = self._searcher.document(id=doc_id)
+            if stored is not None:
+                stored["story"] = story
+                self.batch[doc_id] = (stored, True)
+
+    def commit(self) -> None:
+        """Write the queued documents and commit them with the state they belong to."""
+        for fields, replace in self.batch.values():
+            self.writer.add(fields, replace=replace)
+        self.batch = {}
+        commits = self.writer.commits
+        self.writer.commit()
+        if self.writer.commits > commits:
+            self.state.tidy(self.folder, self.generation)
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def _save(self, generation: int) -> None:
+        self.state.save(self.folder, generation)
+        self.generation = generation
+
+    def cancel(self) -> None:
+        """Drop what is queued; the index and its state stay at their last commit."""
+        self.batch = {}
+        self.writer.cancel()
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def __enter__(self) -> StoryWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
