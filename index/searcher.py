@@ -3,15 +3,15 @@ suggestion, and fetches articles; parsing, facets and result shapes live beside 
 
 from __future__ import annotations
 
-import copy
+import functools
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, sorting
+import numpy as np
+from whoosh import collectors
 from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
@@ -19,6 +19,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Results as WhooshResults
 from whoosh.searching import ResultsPage, Searcher
 
+from index.columns import FacetColumns, docnum_array
 from index.document import ARTICLE_FIELDS
 from index.errors import QueryTooExpensive, SearchTimedOut
 from index.expand import expand
@@ -31,6 +32,7 @@ from index.limits import (
     costly_turn,
 )
 from index.marking import Marker, query_terms
+from index.matched import page_results
 from index.parsing import MAX_QUERY_CHARS, parse_query, query_parser
 from index.relax import relax, relaxed_note
 from index.results import Hit, Results, format_date, to_hit
@@ -38,7 +40,6 @@ from index.schema import FACET_FIELDS, SEARCH_FIELDS, scoring
 from index.settings import PAGE_SIZE, SORTS
 from index.spelling import suggest
 from index.store import index_size, last_update, open_index, retry_during_commit
-from index.timeline import date_group
 from index.timeline import timeline as make_timeline
 from index.versions import Version, history
 
@@ -50,8 +51,13 @@ EXPORT_BATCH = 500
 class ArchiveSearcher:
     """A read-only view of the index at one commit; close it when done."""
 
-    def __init__(self, ix: FileIndex, reader: IndexReader | None = None) -> None:
+    def __init__(
+        self, ix: FileIndex, reader: IndexReader | None = None, columns: FacetColumns | None = None
+    ) -> None:
+        """Search ``ix`` (over ``reader`` when given); ``columns`` are its commit's facets,
+        shared with other searchers of the same commit."""
         self.ix = ix
+        self.columns = columns or FacetColumns()
         if reader is None:
             self.searcher = retry_during_commit(lambda: ix.refresh().searcher(weighting=scoring()))
         else:
@@ -109,14 +115,9 @@ class ArchiveSearcher:
             text, sort, filters, date_from, date_to, limits
         )
         page = max(1, page)
-        groups = facet_groups() if facets else {}
-        if timeline:
-            groups["date"] = date_group()
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
-            found, partial = self._collect(
-                q, sort, restrict, costly, started, limits, groups, terms
-            )
+            found, partial = self._collect(q, sort, restrict, costly, started, limits, terms)
             if partial:
                 notes.append(
                     f"The search took longer than {limits.time_limit:g} s and was stopped: "
@@ -136,7 +137,9 @@ class ArchiveSearcher:
             results.results.q = relaxed[0]
             if results.total:
                 notes.append(relaxed_note(relaxed[1]))
-        hits = [to_hit(h, snippets) for h in results]
+        start = max(0, results.offset)
+        shown = page_results(results.results, start, start + results.pagelen)
+        hits = [to_hit(shown[n], snippets) for n in range(len(shown.top_n))]
         found = Results(
             query=text,
             total=results.total,
@@ -149,30 +152,19 @@ class ArchiveSearcher:
             partial=partial,
             relaxed=relaxed is not None and results.total > 0,
         )
+        if facets or timeline:
+            matches = docnum_array([docnum for _, docnum in results.results.top_n])
+            reader = self.searcher.reader()
         if facets:
-            found.facets = {name: top_values(results.results.groups(name)) for name in FACET_FIELDS}
-            chosen = filters or {}
-            for name, values in chosen.items():
-                if name in FACET_FIELDS and any(values):
-                    # Values within a facet are alternatives (OR): list the others with the
-                    # counts they would have under the other facets' filters, so one can be
-                    # added; the facet's own filter would count them all as 0. No costly turn
-                    # of its own: the search's deadline bounds this pass too, and waiting for
-                    # another costly search would fail a search whose results are found.
-                    others = {k: v for k, v in chosen.items() if k != name}
-                    counted, _ = self._collect(
-                        searched,
-                        "relevance",
-                        filter_query(others, date_from, date_to),
-                        False,
-                        started,
-                        limits,
-                        {name: groups[name]},
-                        False,
-                    )
-                    found.facets[name] = top_values(counted.groups(name))
+            found.facets = {
+                name: top_values(self.columns.facet(reader, name).counts(matches))
+                for name in FACET_FIELDS
+            }
+            found.facets.update(
+                self._recounts(searched, filters or {}, date_from, date_to, started, limits)
+            )
         if timeline:
-            found.timeline = make_timeline(results.results.groups("date"))
+            found.timeline = make_timeline(self.columns.day_counts(reader, matches))
         found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
@@ -198,13 +190,11 @@ class ArchiveSearcher:
         query, _, sort, restrict, costly = self._prepare(
             text, sort, filters, date_from, date_to, limits
         )
-        found, partial = self._collect(query, sort, restrict, costly, started, limits, {}, True)
+        found, partial = self._collect(query, sort, restrict, costly, started, limits, True)
         relaxed = relax(query, text.strip()[:MAX_QUERY_CHARS]) if found.is_empty() else None
         if relaxed is not None:
             expanded = expand(self.searcher, relaxed[0], restrict)
-            found, partial = self._collect(
-                expanded, sort, restrict, costly, started, limits, {}, False
-            )
+            found, partial = self._collect(expanded, sort, restrict, costly, started, limits, False)
             found.q = relaxed[0]
         if partial:
             raise SearchTimedOut(
@@ -215,19 +205,10 @@ class ArchiveSearcher:
 
     @staticmethod
     def _hits_in_batches(found: WhooshResults, snippets: bool) -> Iterator[Hit]:
-        # Whoosh's highlighter caches the matched characters of every hit in a Results at
-        # once; a Results per batch keeps that cache (and the loaded articles) small.
-        ranked = found.top_n
-        for start in range(0, len(ranked), EXPORT_BATCH):
-            batch = copy.copy(found)
-            batch.top_n = ranked[start : start + EXPORT_BATCH]
-            batch._char_cache = {}
-            if found.has_matched_terms():
-                termdocs: dict[Any, list[int]] = defaultdict(list)
-                for _, docnum in batch.top_n:
-                    for term in found.docterms.get(docnum, ()):
-                        termdocs[term].append(docnum)
-                batch.termdocs = termdocs
+        # A Results per batch keeps the highlighter's cache of matched characters (and the
+        # loaded articles) small.
+        for start in range(0, len(found.top_n), EXPORT_BATCH):
+            batch = page_results(found, start, start + EXPORT_BATCH)
             for pos in range(len(batch.top_n)):
                 yield to_hit(batch[pos], snippets)
 
@@ -260,11 +241,11 @@ class ArchiveSearcher:
         costly: bool,
         started: float,
         limits: QueryLimits,
-        groups: dict[str, sorting.FacetType],
         terms: bool,
+        scored: bool = True,
     ) -> tuple[WhooshResults, bool]:
-        # Every match of ``q``, counted by ``groups``, and whether the time limit stopped the
-        # search.
+        # Every match of ``q`` (unordered unless ``scored``), with the terms each matched if
+        # asked, and whether the time limit stopped the search.
         # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
         # can no longer reach the top N, so its total undercounted and changed with the
         # page length ('the new year': 14 with a page of 1, 20 with 10).
@@ -272,13 +253,12 @@ class ArchiveSearcher:
             limit=None,
             sortedby=date_order(newest=sort == "newest") if sort != "relevance" else None,
             optimize=False,
+            scored=scored,
         )
-        # The deadline wraps the innermost collector so facets, terms and filters all see
-        # the same documents when it stops the search (the order Searcher.collector uses).
+        # The deadline wraps the innermost collector so terms and filters all see the same
+        # documents when it stops the search (the order Searcher.collector uses).
         deadline = DeadlineCollector(collector, started + limits.time_limit)
         collector = deadline
-        if groups:
-            collector = collectors.FacetCollector(collector, groups)
         if terms:
             collector = collectors.TermsCollector(collector)
         if restrict is not None:
@@ -289,6 +269,77 @@ class ArchiveSearcher:
         except collectors.TimeLimit:
             pass  # deadline.timed_out says so
         return collector.results(), deadline.timed_out
+
+    def _recounts(
+        self,
+        searched: wq.Query,
+        filters: dict[str, list[str]],
+        date_from: date | None,
+        date_to: date | None,
+        started: float,
+        limits: QueryLimits,
+    ) -> dict[str, list[tuple[str, int]]]:
+        # Values within a facet are alternatives (OR): a facet filtered on lists its other
+        # values with the counts they would have under the other facets' filters, so one can
+        # be added; its own filter would count them all as 0.
+        chosen = {
+            name: restriction
+            for name, values in filters.items()
+            if (restriction := filter_query({name: values}, None, None)) is not None
+        }
+        if not chosen:
+            return {}
+        found = self.columns.cached(
+            (searched, tuple(chosen.items()), date_from, date_to),
+            functools.partial(
+                self._count_chosen, searched, chosen, date_from, date_to, started, limits
+            ),
+        )
+        return {name: top_values(values) for name, values in found.items()}
+
+    def _count_chosen(
+        self,
+        searched: wq.Query,
+        chosen: dict[str, wq.Query],
+        date_from: date | None,
+        date_to: date | None,
+        started: float,
+        limits: QueryLimits,
+    ) -> tuple[dict[str, dict[str, int]], bool]:
+        # One pass over the matches within the date range, unscored; each facet's filter as
+        # a mask over document numbers. No costly turn of its own: the search's deadline
+        # bounds this pass too, and waiting for another costly search would fail a search
+        # whose results are found.
+        found, partial = self._collect(
+            searched,
+            "relevance",
+            filter_query({}, date_from, date_to),
+            False,
+            started,
+            limits,
+            False,
+            scored=False,
+        )
+        matches = docnum_array([docnum for _, docnum in found.top_n])
+        reader = self.searcher.reader()
+        allowed = {name: self._allowed(restriction) for name, restriction in chosen.items()}
+        counts = {}
+        for name in chosen:
+            kept = matches
+            for other, mask in allowed.items():
+                if other != name:
+                    kept = kept[mask[kept]]
+            counts[name] = self.columns.facet(reader, name).counts(kept)
+        return counts, partial
+
+    def _allowed(self, restriction: wq.Query) -> np.ndarray:
+        # Which documents a facet filter lets through, as a mask by document number.
+        def mask() -> tuple[np.ndarray, bool]:
+            allowed = np.zeros(self.searcher.reader().doc_count_all(), dtype=bool)
+            allowed[docnum_array(self.searcher.docs_for_query(restriction))] = True
+            return allowed, False
+
+        return self.columns.cached(restriction, mask)
 
     def _correction(
         self, query: wq.Query, text: str, found: int, restrict: wq.Query | None

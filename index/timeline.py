@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from whoosh import sorting
 from whoosh.util.times import long_to_datetime
 
 from index.facets import UNDATED
@@ -34,15 +33,6 @@ class TimeBucket:
         if self.start.endswith("-01-01") and self.end.endswith("-12-31"):
             return self.start[:4]
         return self.start[:7]
-
-
-def date_group() -> sorting.FacetType:
-    """A count of hits per stored date (as the column's number), the raw material of a timeline."""
-    # The identity translation keeps the column's numbers: a plain FieldFacet turns them into
-    # datetimes and overflows on the number an undated article is stored with.
-    facet = sorting.TranslateFacet(lambda key: key, sorting.FieldFacet("date"))
-    facet.maptype = sorting.Count
-    return facet
 
 
 def timeline(counts: dict[Any, int]) -> list[TimeBucket]:
