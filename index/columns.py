@@ -19,12 +19,11 @@ from whoosh.reading import IndexReader
 
 from index.facets import UNDATED
 from index.schema import FACET_FIELDS
+from index.timeline import DAY
 
 #: Counts remembered per commit: a user paging through one search, or adding a filter,
 #: asks for the same counts again.
 CACHED_COUNTS = 64
-#: Microseconds in a day: Whoosh stores a date as microseconds since 0001-01-01.
-DAY = 86_400_000_000
 
 T = TypeVar("T")
 
