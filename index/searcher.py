@@ -8,9 +8,8 @@ import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from whoosh import collectors
 from whoosh import query as wq
 from whoosh.fields import Schema
@@ -19,7 +18,6 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Results as WhooshResults
 from whoosh.searching import ResultsPage, Searcher
 
-from index.columns import FacetColumns, docnum_array
 from index.document import ARTICLE_FIELDS
 from index.errors import QueryTooExpensive, SearchTimedOut
 from index.expand import expand
@@ -43,6 +41,11 @@ from index.store import index_size, last_update, open_index, retry_during_commit
 from index.timeline import timeline as make_timeline
 from index.versions import Version, history
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from index.columns import FacetColumns
+
 MAX_CORRECTION_CHARS = 200
 #: Hits an export loads and snippets at a time: memory stays flat however many match.
 EXPORT_BATCH = 500
@@ -57,7 +60,7 @@ class ArchiveSearcher:
         """Search ``ix`` (over ``reader`` when given); ``columns`` are its commit's facets,
         shared with other searchers of the same commit."""
         self.ix = ix
-        self.columns = columns or FacetColumns()
+        self._columns = columns
         if reader is None:
             self.searcher = retry_during_commit(lambda: ix.refresh().searcher(weighting=scoring()))
         else:
@@ -80,6 +83,16 @@ class ArchiveSearcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def columns(self) -> FacetColumns:
+        """The facet columns of this searcher's commit."""
+        if self._columns is None:
+            # Imported here: numpy costs a command that counts nothing its start-up time.
+            from index.columns import FacetColumns
+
+            self._columns = FacetColumns()
+        return self._columns
 
     @property
     def doc_count(self) -> int:
@@ -153,6 +166,8 @@ class ArchiveSearcher:
             relaxed=relaxed is not None and results.total > 0,
         )
         if facets or timeline:
+            from index.columns import docnum_array
+
             matches = docnum_array([docnum for _, docnum in results.results.top_n])
             reader = self.searcher.reader()
         if facets:
@@ -320,6 +335,8 @@ class ArchiveSearcher:
             False,
             scored=False,
         )
+        from index.columns import docnum_array
+
         matches = docnum_array([docnum for _, docnum in found.top_n])
         reader = self.searcher.reader()
         allowed = {name: self._allowed(restriction) for name, restriction in chosen.items()}
@@ -334,6 +351,10 @@ class ArchiveSearcher:
 
     def _allowed(self, restriction: wq.Query) -> np.ndarray:
         # Which documents a facet filter lets through, as a mask by document number.
+        import numpy as np
+
+        from index.columns import docnum_array
+
         def mask() -> tuple[np.ndarray, bool]:
             allowed = np.zeros(self.searcher.reader().doc_count_all(), dtype=bool)
             allowed[docnum_array(self.searcher.docs_for_query(restriction))] = True
