@@ -31,6 +31,8 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "bbc"
 DEFAULT_INDEX = REPO / "bench" / "out" / "web-latency-index"
 SEED = 20240601
 WARMUP = 10
+#: Issue 12: computing the timeline adds at most this much to a search's p95.
+TIMELINE_GOAL_MS = 30
 STOP = set(
     "the a an and or not of in on to for with at by from as is are was be has have had its "
     "it this that after over into out up new says said say will can could may than more".split()
@@ -175,6 +177,10 @@ def timeline_cost(index_dir: pathlib.Path, queries: list[dict[str, str]]) -> Non
         f"timeline: search p95 {percentile(plain, 95):.1f} ms without, "
         f"{percentile(with_timeline, 95):.1f} ms with; added per search p95 "
         f"{percentile(added, 95):.1f} ms, median {statistics.median(added):.1f} ms"
+    )
+    met = percentile(added, 95) <= TIMELINE_GOAL_MS
+    print(
+        f"goal: the timeline adds at most {TIMELINE_GOAL_MS} ms p95: {'met' if met else 'MISSED'}"
     )
 
 

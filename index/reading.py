@@ -8,6 +8,7 @@ from pathlib import Path
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader
 
+from index.columns import FacetColumns
 from index.searcher import ArchiveSearcher
 from index.store import folder_identity, index_exists, live_dir, open_index, retry_during_commit
 
@@ -27,6 +28,8 @@ class ReaderCache:
         self._lock = threading.Lock()
         self._ix: FileIndex | None = None
         self._identity: tuple[str, int, int] | None = None
+        # The facet columns of the latest commit any thread read, shared by all of them.
+        self._columns: tuple[FileIndex, int, FacetColumns] | None = None
 
     def index(self) -> FileIndex:
         """The live index, reopened when a rebuild has put another generation in place."""
@@ -56,4 +59,15 @@ class ReaderCache:
 
     def searcher(self) -> ArchiveSearcher:
         """A searcher over this thread's reader; closing it leaves the reader open."""
-        return ArchiveSearcher(*self.reader())
+        ix, reader = self.reader()
+        return ArchiveSearcher(ix, reader, self.columns(ix, reader))
+
+    def columns(self, ix: FileIndex, reader: IndexReader) -> FacetColumns:
+        """The facet columns of the commit ``reader`` reads, read once for every thread."""
+        generation = reader.generation()
+        with self._lock:
+            # The index itself, not its id(): a rebuilt index may reuse an old generation
+            # number, and holding it here keeps its id from being reused.
+            if self._columns is None or self._columns[:2] != (ix, generation):
+                self._columns = (ix, generation, FacetColumns())
+            return self._columns[2]

@@ -3,15 +3,14 @@ suggestion, and fetches articles; parsing, facets and result shapes live beside 
 
 from __future__ import annotations
 
-import copy
+import functools
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whoosh import collectors, sorting
+from whoosh import collectors
 from whoosh import query as wq
 from whoosh.fields import Schema
 from whoosh.index import FileIndex
@@ -32,6 +31,7 @@ from index.limits import (
     costly_turn,
 )
 from index.marking import Marker, query_terms
+from index.matched import page_results
 from index.parsing import MAX_QUERY_CHARS, parse_query, query_parser
 from index.relax import relax, relaxed_note
 from index.results import Hit, Results, StoryHit, format_date, to_hit
@@ -39,9 +39,13 @@ from index.schema import FACET_FIELDS, SEARCH_FIELDS, scoring
 from index.settings import PAGE_SIZE, SORTS
 from index.spelling import suggest
 from index.store import index_size, last_update, open_index, retry_during_commit
-from index.timeline import date_group
 from index.timeline import timeline as make_timeline
 from index.versions import Version, history
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from index.columns import FacetColumns
 
 MAX_CORRECTION_CHARS = 200
 #: Hits an export loads and snippets at a time: memory stays flat however many match.
@@ -51,8 +55,13 @@ EXPORT_BATCH = 500
 class ArchiveSearcher:
     """A read-only view of the index at one commit; close it when done."""
 
-    def __init__(self, ix: FileIndex, reader: IndexReader | None = None) -> None:
+    def __init__(
+        self, ix: FileIndex, reader: IndexReader | None = None, columns: FacetColumns | None = None
+    ) -> None:
+        """Search ``ix`` (over ``reader`` when given); ``columns`` are its commit's facets,
+        shared with other searchers of the same commit."""
         self.ix = ix
+        self._columns = columns
         if reader is None:
             self.searcher = retry_during_commit(lambda: ix.refresh().searcher(weighting=scoring()))
         else:
@@ -75,6 +84,16 @@ class ArchiveSearcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def columns(self) -> FacetColumns:
+        """The facet columns of this searcher's commit."""
+        if self._columns is None:
+            # Imported here: numpy costs a command that counts nothing its start-up time.
+            from index.columns import FacetColumns
+
+            self._columns = FacetColumns()
+        return self._columns
 
     @property
     def doc_count(self) -> int:
@@ -113,19 +132,15 @@ class ArchiveSearcher:
             text, sort, filters, date_from, date_to, limits
         )
         page = max(1, page)
-        groups = facet_groups() if facets else {}
-        if timeline:
-            groups["date"] = date_group()
         collapsing = collapse_stories and not (filters or {}).get("story")
         told: dict[int, StoryHit] = {}
-        matched = 0
+        matched: list[int] = []
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
             nonlocal told, matched
-            found, partial = self._collect(
-                q, sort, restrict, costly, started, limits, groups, terms
-            )
-            matched = len(found)
+            found, partial = self._collect(q, sort, restrict, costly, started, limits, terms)
+            # Facets and the timeline count articles, not the stories they collapse into.
+            matched = [docnum for _, docnum in found.top_n]
             if collapsing:
                 found, told = collapse(found, self.searcher.reader())
             if partial:
@@ -147,9 +162,11 @@ class ArchiveSearcher:
             results.results.q = relaxed[0]
             if results.total:
                 notes.append(relaxed_note(relaxed[1]))
-        shown = list(results)
-        hits = [to_hit(h, snippets) for h in shown]
-        stories = {h["id"]: told[h.docnum] for h in shown if h.docnum in told}
+        start = max(0, results.offset)
+        shown = page_results(results.results, start, start + results.pagelen)
+        page_hits = [shown[n] for n in range(len(shown.top_n))]
+        hits = [to_hit(h, snippets) for h in page_hits]
+        stories = {h["id"]: told[h.docnum] for h in page_hits if h.docnum in told}
         found = Results(
             query=text,
             total=results.total,
@@ -162,33 +179,24 @@ class ArchiveSearcher:
             partial=partial,
             relaxed=relaxed is not None and results.total > 0,
             collapsed=collapsing,
-            articles=matched,
+            articles=len(matched),
             stories=stories,
         )
+        if facets or timeline:
+            from index.columns import docnum_array
+
+            matches = docnum_array(matched)
+            reader = self.searcher.reader()
         if facets:
-            found.facets = {name: top_values(results.results.groups(name)) for name in FACET_FIELDS}
-            chosen = filters or {}
-            for name, values in chosen.items():
-                if name in FACET_FIELDS and any(values):
-                    # Values within a facet are alternatives (OR): list the others with the
-                    # counts they would have under the other facets' filters, so one can be
-                    # added; the facet's own filter would count them all as 0. No costly turn
-                    # of its own: the search's deadline bounds this pass too, and waiting for
-                    # another costly search would fail a search whose results are found.
-                    others = {k: v for k, v in chosen.items() if k != name}
-                    counted, _ = self._collect(
-                        searched,
-                        "relevance",
-                        filter_query(others, date_from, date_to),
-                        False,
-                        started,
-                        limits,
-                        {name: groups[name]},
-                        False,
-                    )
-                    found.facets[name] = top_values(counted.groups(name))
+            found.facets = {
+                name: top_values(self.columns.facet(reader, name).counts(matches))
+                for name in FACET_FIELDS
+            }
+            found.facets.update(
+                self._recounts(searched, filters or {}, date_from, date_to, started, limits)
+            )
         if timeline:
-            found.timeline = make_timeline(results.results.groups("date"))
+            found.timeline = make_timeline(self.columns.day_counts(reader, matches))
         found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
@@ -214,13 +222,11 @@ class ArchiveSearcher:
         query, _, sort, restrict, costly = self._prepare(
             text, sort, filters, date_from, date_to, limits
         )
-        found, partial = self._collect(query, sort, restrict, costly, started, limits, {}, True)
+        found, partial = self._collect(query, sort, restrict, costly, started, limits, True)
         relaxed = relax(query, text.strip()[:MAX_QUERY_CHARS]) if found.is_empty() else None
         if relaxed is not None:
             expanded = expand(self.searcher, relaxed[0], restrict)
-            found, partial = self._collect(
-                expanded, sort, restrict, costly, started, limits, {}, False
-            )
+            found, partial = self._collect(expanded, sort, restrict, costly, started, limits, False)
             found.q = relaxed[0]
         if partial:
             raise SearchTimedOut(
@@ -231,19 +237,10 @@ class ArchiveSearcher:
 
     @staticmethod
     def _hits_in_batches(found: WhooshResults, snippets: bool) -> Iterator[Hit]:
-        # Whoosh's highlighter caches the matched characters of every hit in a Results at
-        # once; a Results per batch keeps that cache (and the loaded articles) small.
-        ranked = found.top_n
-        for start in range(0, len(ranked), EXPORT_BATCH):
-            batch = copy.copy(found)
-            batch.top_n = ranked[start : start + EXPORT_BATCH]
-            batch._char_cache = {}
-            if found.has_matched_terms():
-                termdocs: dict[Any, list[int]] = defaultdict(list)
-                for _, docnum in batch.top_n:
-                    for term in found.docterms.get(docnum, ()):
-                        termdocs[term].append(docnum)
-                batch.termdocs = termdocs
+        # A Results per batch keeps the highlighter's cache of matched characters (and the
+        # loaded articles) small.
+        for start in range(0, len(found.top_n), EXPORT_BATCH):
+            batch = page_results(found, start, start + EXPORT_BATCH)
             for pos in range(len(batch.top_n)):
                 yield to_hit(batch[pos], snippets)
 
@@ -277,11 +274,11 @@ class ArchiveSearcher:
         costly: bool,
         started: float,
         limits: QueryLimits,
-        groups: dict[str, sorting.FacetType],
         terms: bool,
+        scored: bool = True,
     ) -> tuple[WhooshResults, bool]:
-        # Every match of ``q``, counted by ``groups``, and whether the time limit stopped the
-        # search.
+        # Every match of ``q`` (unordered unless ``scored``), with the terms each matched if
+        # asked, and whether the time limit stopped the search.
         # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
         # can no longer reach the top N, so its total undercounted and changed with the
         # page length ('the new year': 14 with a page of 1, 20 with 10).
@@ -289,13 +286,12 @@ class ArchiveSearcher:
             limit=None,
             sortedby=date_order(newest=sort == "newest") if sort != "relevance" else None,
             optimize=False,
+            scored=scored,
         )
-        # The deadline wraps the innermost collector so facets, terms and filters all see
-        # the same documents when it stops the search (the order Searcher.collector uses).
+        # The deadline wraps the innermost collector so terms and filters all see the same
+        # documents when it stops the search (the order Searcher.collector uses).
         deadline = DeadlineCollector(collector, started + limits.time_limit)
         collector = deadline
-        if groups:
-            collector = collectors.FacetCollector(collector, groups)
         if terms:
             collector = collectors.TermsCollector(collector)
         if restrict is not None:
@@ -306,6 +302,83 @@ class ArchiveSearcher:
         except collectors.TimeLimit:
             pass  # deadline.timed_out says so
         return collector.results(), deadline.timed_out
+
+    def _recounts(
+        self,
+        searched: wq.Query,
+        filters: dict[str, list[str]],
+        date_from: date | None,
+        date_to: date | None,
+        started: float,
+        limits: QueryLimits,
+    ) -> dict[str, list[tuple[str, int]]]:
+        # Values within a facet are alternatives (OR): a facet filtered on lists its other
+        # values with the counts they would have under the other facets' filters, so one can
+        # be added; its own filter would count them all as 0.
+        chosen = {
+            name: restriction
+            for name, values in filters.items()
+            if (restriction := filter_query({name: values}, None, None)) is not None
+        }
+        if not chosen:
+            return {}
+        found = self.columns.cached(
+            (searched, tuple(chosen.items()), date_from, date_to),
+            functools.partial(
+                self._count_chosen, searched, chosen, date_from, date_to, started, limits
+            ),
+        )
+        return {name: top_values(values) for name, values in found.items()}
+
+    def _count_chosen(
+        self,
+        searched: wq.Query,
+        chosen: dict[str, wq.Query],
+        date_from: date | None,
+        date_to: date | None,
+        started: float,
+        limits: QueryLimits,
+    ) -> tuple[dict[str, dict[str, int]], bool]:
+        # One pass over the matches within the date range, unscored; each facet's filter as
+        # a mask over document numbers. No costly turn of its own: the search's deadline
+        # bounds this pass too, and waiting for another costly search would fail a search
+        # whose results are found.
+        found, partial = self._collect(
+            searched,
+            "relevance",
+            filter_query({}, date_from, date_to),
+            False,
+            started,
+            limits,
+            False,
+            scored=False,
+        )
+        from index.columns import docnum_array
+
+        matches = docnum_array([docnum for _, docnum in found.top_n])
+        reader = self.searcher.reader()
+        allowed = {name: self._allowed(restriction) for name, restriction in chosen.items()}
+        counts = {}
+        for name in chosen:
+            kept = matches
+            for other, mask in allowed.items():
+                if other != name:
+                    kept = kept[mask[kept]]
+            counts[name] = self.columns.facet(reader, name).counts(kept)
+        return counts, partial
+
+    def _allowed(self, restriction: wq.Query) -> np.ndarray:
+        # Which documents a facet filter lets through, as a mask by document number.
+        import numpy as np
+
+        from index.columns import docnum_array
+
+        def mask() -> tuple[np.ndarray, bool]:
+            allowed = np.zeros(self.searcher.reader().doc_count_all(), dtype=bool)
+            allowed[docnum_array(self.searcher.docs_for_query(restriction))] = True
+            return allowed, False
+
+        return self.columns.cached(restriction, mask)
 
     def _correction(
         self, query: wq.Query, text: str, found: int, restrict: wq.Query | None

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from whoosh import sorting
-from whoosh.util.times import long_to_datetime
-
 from index.facets import UNDATED
 
+#: Microseconds in a day, the unit of the date column's numbers.
+DAY = 86_400_000_000
 #: Hits spread over fewer days than this are counted per day.
 DAILY_UNDER_DAYS = 90
 #: Hits spread over more years than this are counted per year.
@@ -36,15 +35,6 @@ class TimeBucket:
         return self.start[:7]
 
 
-def date_group() -> sorting.FacetType:
-    """A count of hits per stored date (as the column's number), the raw material of a timeline."""
-    # The identity translation keeps the column's numbers: a plain FieldFacet turns them into
-    # datetimes and overflows on the number an undated article is stored with.
-    facet = sorting.TranslateFacet(lambda key: key, sorting.FieldFacet("date"))
-    facet.maptype = sorting.Count
-    return facet
-
-
 def timeline(counts: dict[Any, int]) -> list[TimeBucket]:
     """Hits per day, month or year, every bucket from the first dated hit to the last.
 
@@ -54,7 +44,8 @@ def timeline(counts: dict[Any, int]) -> list[TimeBucket]:
     per_day: Counter[date] = Counter()
     for key, n in counts.items():
         if key != UNDATED:
-            per_day[long_to_datetime(key).date()] += n
+            # The column counts microseconds from 0001-01-01, day ordinal 1.
+            per_day[date.fromordinal(key // DAY + 1)] += n
     if not per_day:
         return []
     first, last = min(per_day), max(per_day)
@@ -65,8 +56,12 @@ def timeline(counts: dict[Any, int]) -> list[TimeBucket]:
     else:
         unit = _month
     per_bucket: Counter[date] = Counter()
+    # Where each day's bucket starts, without the dearer end that unit() works out too.
+    start_of = {_day: lambda d: d, _month: lambda d: d.replace(day=1)}.get(
+        unit, lambda d: d.replace(month=1, day=1)
+    )
     for day, n in per_day.items():
-        per_bucket[unit(day)[0]] += n
+        per_bucket[start_of(day)] += n
     buckets = []
     start, end = unit(first)
     while True:

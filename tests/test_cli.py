@@ -391,7 +391,9 @@ def test_read_only_commands_do_not_import_summarisers_or_the_web(
     assert done.returncode == 0, done.stderr
     modules = set(json.loads(done.stdout.rsplit("MODULES ", 1)[1]))
     assert "index.searcher" in modules  # the command did run
-    imported = {name for name in modules if name.split(".")[0] in HEAVY_MODULES}
+    # Facet counts (in --json) are numpy bincounts; nothing else may pay for numpy.
+    heavy = HEAVY_MODULES - {"numpy"} if "--json" in args else HEAVY_MODULES
+    imported = {name for name in modules if name.split(".")[0] in heavy}
     assert not imported and not modules & ARCHIVE_HEAVY, sorted(imported | modules & ARCHIVE_HEAVY)
 
 
