@@ -94,7 +94,11 @@ def measure(index_dir: Path, query: str, fmt: str) -> dict[str, float]:
         text=True,
     ).stdout
     case = json.loads(out)
-    rate = f"{case['rows'] / case['seconds']:7.0f} rows/s" if case["rows"] else " " * 14
+    rate = " " * 32
+    if case["rows"]:
+        rate = (
+            f"{case['rows'] / case['seconds']:6.0f} rows/s {case['rows'] / case['cpu']:6.0f}/CPU-s"
+        )
     print(
         f"{fmt:8} q={query!r:8} {case['rows']:6d} rows {case['seconds']:6.2f} s "
         f"({case['cpu']:6.2f} CPU-s) {rate}  peak RSS {case['peak_mb']:.0f} MB",

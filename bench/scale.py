@@ -37,6 +37,7 @@ from bench import _corpus  # noqa: E402
 from bench.compare_engines import (  # noqa: E402
     Latency,
     Query,
+    QueryFn,
     dir_size_mb,
     fts5_queries,
     index_in_subprocess,
@@ -158,13 +159,30 @@ def _reap_orphans(timeout: float = 30.0) -> None:
             time.sleep(0.05)
 
 
-def time_archive(index_dir: Path, queries: list[Query]) -> tuple[Latency, Latency]:
+@dataclass
+class Timing:
+    """Latency over the query set, and the mean CPU-ms a query took (steadier than wall
+    time on a busy machine)."""
+
+    latency: Latency
+    cpu_ms: float
+
+
+def timed(name: str, run: QueryFn, queries: list[Query]) -> Timing:
+    """Time ``run`` over the queries."""
+    started = time.process_time()
+    latency, _ = time_queries(name, run, queries)
+    # time_queries runs every query twice: a warm-up pass, then the timed one.
+    return Timing(latency, (time.process_time() - started) / (2 * len(queries)) * 1000)
+
+
+def time_archive(index_dir: Path, queries: list[Query]) -> tuple[Timing, Timing]:
     """Latency of searching with snippets, and of /api/search, over the same queries."""
     from index.searcher import ArchiveSearcher
     from web import create_app
 
     with ArchiveSearcher.open(index_dir) as searcher:
-        searching, _ = time_queries(
+        searching = timed(
             "search +snippets",
             lambda words: searcher.search(" ".join(words), facets=False).hits,
             queries,
@@ -177,8 +195,7 @@ def time_archive(index_dir: Path, queries: list[Query]) -> tuple[Latency, Latenc
             raise SystemExit(f"/api/search {words}: {response.status_code} {response.text[:200]}")
         return response.get_json()["hits"]
 
-    served, _ = time_queries("/api/search", api, queries)
-    return searching, served
+    return searching, timed("/api/search", api, queries)
 
 
 def measure(size: int, queries: list[Query], args: argparse.Namespace) -> dict:
@@ -192,7 +209,7 @@ def measure(size: int, queries: list[Query], args: argparse.Namespace) -> dict:
     fts5 = index_in_subprocess("fts5", source, place / "fts5", rerun=False)
     searching, served = time_archive(place / "archive", queries)
     with fts5_queries(place / "fts5") as runners:
-        fts5_latency, _ = time_queries("fts5", runners["fts5"], queries)
+        fts5_latency = timed("fts5", runners["fts5"], queries)
     row = {
         "size": size,
         "archive": archive,
@@ -226,10 +243,11 @@ def print_row(row: dict) -> None:
         f"{row['fts5_mb']:.1f} MB on disk"
     )
     for name in ("search", "api", "fts5"):
-        lat: Latency = row[name]
+        timing: Timing = row[name]
+        lat = timing.latency
         print(
             f"  {lat.name:<18} median {lat.median_ms:8.2f} ms  p95 {lat.p95_ms:8.2f} ms  "
-            f"({lat.empty} without hits)"
+            f"mean CPU {timing.cpu_ms:7.2f} ms  ({lat.empty} without hits)"
         )
 
 
@@ -245,7 +263,7 @@ def print_table(rows: list[dict], count: int) -> None:
     print("|" + "---|" * head.count(" | ") + "---|")
     for row in rows:
         a: Indexing = row["archive"]
-        s, api, f = row["search"], row["api"], row["fts5"]
+        s, api, f = (row[name].latency for name in ("search", "api", "fts5"))
         print(
             f"| {a.articles:,} | {a.wall:.0f} | {a.cpu:.0f} | {a.articles / a.wall:.1f} "
             f"| {a.cpu / a.articles * 1000:.1f} | {a.writer_mb:.0f} | {a.tree_mb:.0f} "
@@ -282,7 +300,8 @@ def main() -> None:
     parser.add_argument("--index-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.index_worker:
-        index_worker(*args.index_worker, args.summarizer)
+        source, index_dir = args.index_worker
+        index_worker(source, index_dir, args.summarizer)
         return
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
     titles = [a.title for a in _corpus.load(args.corpus)]
