@@ -42,38 +42,11 @@ PLAIN = ["market", "government", "film", "game", "music", "election", "phone", "
 PLAIN += ["minister", "court", "police", "record", "mobile", "economy", "players", "oil"]
 
 
-def perturbed(text: str, rng: random.Random) -> str:
-    """The text with its paragraphs shuffled and one word in 20 misspelt (new index terms)."""
-    paragraphs = [p for p in text.split("\n\n") if p.strip()]
-    rng.shuffle(paragraphs)
-    words = "\n\n".join(paragraphs).split(" ")
-    for i in rng.sample(range(len(words)), len(words) // 20):
-        word = words[i]
-        if len(word) > 3 and word.isalpha():
-            j = rng.randrange(1, len(word) - 2)
-            words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
-    return " ".join(words)
-
-
 def build_index(corpus: pathlib.Path, index_dir: pathlib.Path, size: int) -> None:
     """Index ``size`` articles made from the corpus into ``index_dir``."""
-    articles = _corpus.load(corpus)
-    rng = random.Random(SEED)
     with tempfile.TemporaryDirectory() as tmp:
         source = pathlib.Path(tmp) / "hostile.jsonl"
-        with source.open("w", encoding="utf-8") as out:
-            for n in range(size):
-                copy, article = divmod(n, len(articles))
-                base = articles[article]
-                text = base.text if copy == 0 else perturbed(base.text, rng)
-                record = {
-                    "id": f"{base.rel.removesuffix('.txt')}-{copy}",
-                    "title": base.title,
-                    "text": text,
-                    "category": base.rel.split("/")[0],
-                    "date": f"{2000 + copy % 20}-{1 + article % 12:02d}-{1 + article % 28:02d}",
-                }
-                out.write(json.dumps(record) + "\n")
+        _corpus.write_scaled(source, size, SEED, corpus, typo_every=20)
         print(f"indexing {size} articles into {index_dir} ...", flush=True)
         started = time.perf_counter()
         subprocess.run(

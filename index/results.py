@@ -97,16 +97,19 @@ def format_date(value: datetime | None) -> str | None:
 
 def to_hit(hit: WhooshHit, snippets: bool) -> Hit:
     """A Whoosh hit as a result: its fields, score, and a snippet (or the text's lead)."""
+    # The stored fields only: whoosh3's Hit.get falls back to a field's column, where an
+    # undated article has a placeholder that is no date (OverflowError).
+    stored = hit.fields()
     return Hit(
-        id=hit["id"],
-        title=hit.get("title", ""),
-        author=hit.get("author", ""),
-        date=format_date(hit.get("date")),
-        source=hit.get("source", ""),
-        category=hit.get("category", ""),
-        url=hit.get("url", ""),
+        id=stored["id"],
+        title=stored.get("title", ""),
+        author=stored.get("author", ""),
+        date=format_date(stored.get("date")),
+        source=stored.get("source", ""),
+        category=stored.get("category", ""),
+        url=stored.get("url", ""),
         score=round(hit.score, 4) if hit.score is not None else None,
-        snippet=snippet(hit) if snippets else lead(hit.get("text", "")),
-        summary=hit.get("summary", ""),
-        story=hit.get("story", ""),
+        snippet=snippet(hit) if snippets else lead(stored.get("text", "")),
+        summary=stored.get("summary", ""),
+        story=stored.get("story", ""),
     )

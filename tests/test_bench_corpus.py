@@ -1,0 +1,46 @@
+"""The scaled benchmark corpus (bench/_corpus.py) is what bench/scale.py says it indexes."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from archive.model import Article
+from archive.readers import read_paths
+from bench import _corpus
+
+SAMPLE_TXT = Path(__file__).resolve().parent.parent / "archive" / "data" / "sample" / "txt"
+
+
+def test_scaled_corpus_has_distinct_ids_perturbed_copies_and_dates_over_years(
+    tmp_path: Path,
+) -> None:
+    base = _corpus.load(SAMPLE_TXT)
+    size = len(base) * 3 + 5
+    target = _corpus.write_scaled(tmp_path / "scaled.jsonl", size, seed=3, root=SAMPLE_TXT)
+    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+
+    assert len(records) == size
+    assert len({r["id"] for r in records}) == size
+    first, second = records[0], records[len(base)]
+    assert first["id"].removesuffix("-0") == second["id"].removesuffix("-1")
+    assert first["text"] == base[0].text  # the first copy is the article as it is
+    assert second["text"] != first["text"]  # later copies are perturbed
+    assert sorted(second["text"].split()) != sorted(first["text"].split())  # misspelt words
+    years = {r["date"][:4] for r in records}
+    assert len(years) >= 5 and years <= {str(y) for y in range(2015, 2025)}
+    assert {r["source"] for r in records} <= set(_corpus.SOURCES)
+    # The archive reads every record, with its date, and reports no problem.
+    read = list(read_paths([target]))
+    assert all(isinstance(item, Article) and item.date is not None for item in read)
+    assert len(read) == size
+    # Same seed, same corpus: figures from two runs compare the same articles.
+    again = _corpus.write_scaled(tmp_path / "again.jsonl", size, seed=3, root=SAMPLE_TXT)
+    assert again.read_bytes() == target.read_bytes()
+
+
+def test_perturbed_misspells_one_word_in_typo_every() -> None:
+    words = " ".join(["Government"] * 400)
+    changed = _corpus.perturbed(words, random.Random(1), typo_every=20).split(" ")
+    assert sum(w != "Government" for w in changed) == 20
