@@ -138,6 +138,21 @@ def test_broad_queries_are_costly_and_plain_ones_are_not(searcher: ArchiveSearch
     assert not bound_query(searcher.parse("")[0], reader, DEFAULT_LIMITS)[1]
 
 
+def test_queries_reading_many_postings_in_all_are_costly(searcher: ArchiveSearcher) -> None:
+    reader = searcher.searcher.reader()
+    word = next(text.decode() for _, text in reader.most_frequent_terms("text", 1))
+    postings = sum(reader.doc_frequency(field, word) for field in ("title", "text"))
+    query = searcher.parse(word)[0]
+    # Few postings per article on a small index, but more than costly_reads in all.
+    assert not bound_query(query, reader, DEFAULT_LIMITS)[1]
+    assert bound_query(query, reader, QueryLimits(costly_reads=postings - 1))[1]
+    assert not bound_query(query, reader, QueryLimits(costly_reads=postings))[1]
+    # A field-wide * reads every article; the empty query (the newest articles) is free.
+    every = QueryLimits(costly_reads=searcher.doc_count - 1)
+    assert bound_query(searcher.parse("text:*")[0], reader, every)[1]
+    assert not bound_query(searcher.parse("")[0], reader, every)[1]
+
+
 def test_a_query_with_too_many_words_is_refused(searcher: ArchiveSearcher) -> None:
     three = QueryLimits(max_words=3)
     assert searcher.search("river harbour council", limits=three).total >= 1

@@ -9,6 +9,7 @@ refused at once (503 with Retry-After) rather than queued.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from multiprocessing.connection import Connection
@@ -147,6 +148,10 @@ def _serve(conn: Connection, path: str, niceness: int) -> None:
     """The worker's loop: answer each search sent until the server goes away."""
     os.nice(niceness)
     readers = ReaderCache(Path(path))
+    # Opened now rather than by the first costly search; with no index yet, each search
+    # reports it.
+    with contextlib.suppress(SearchIndexError):
+        readers.reader()
     conn.send("ready")
     while True:
         try:
