@@ -720,9 +720,11 @@ def serve(obj: Context, host: str, port: int, threads: int) -> None:
 
     from index.store import open_index
     from web import create_app
+    from web.costly import start_worker
 
     open_index(obj.index_dir)  # a clear error now rather than on the first request
     app = create_app({"INDEX_DIR": str(obj.index_dir.resolve())})
+    start_worker(app)
     click.echo(f"Serving the archive at http://{host}:{port}/ (Ctrl-C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads)
 

@@ -104,6 +104,10 @@ class ArchiveSearcher:
         """Parse user query syntax, degrading to plain words when the syntax is broken."""
         return parse_query(self.parser, text)
 
+    def costly(self, text: str, limits: QueryLimits = DEFAULT_LIMITS) -> bool:
+        """Whether searching ``text`` is costly under ``limits``; raises QueryTooExpensive."""
+        return bound_query(self.parse(text)[0], self.searcher.reader(), limits)[1]
+
     def search(
         self,
         text: str = "",

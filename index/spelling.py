@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import string
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import cast
 
 from whoosh import query as wq
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 _LETTERS = string.ascii_lowercase
@@ -15,6 +18,10 @@ _WORD = re.compile(r"[A-Za-z]{3,30}")
 #: Candidates checked against article text, most frequent first, and articles read for each.
 MAX_CHECKED = 6
 ARTICLES_CHECKED = 20
+#: Segments whose vocabulary is kept in memory: a few generations' worth of segments.
+KEPT_SEGMENTS = 64
+_VOCABULARIES: OrderedDict[tuple[str, str], frozenset[bytes]] = OrderedDict()
+_VOCABULARIES_LOCK = threading.Lock()
 
 
 def suggest(searcher: Searcher, query: wq.Query, text: str, fields: tuple[str, ...]) -> str | None:
@@ -57,20 +64,52 @@ def _leaves_at(query: wq.Query, start: int) -> Iterator[wq.Term]:
 def _best_candidate(searcher: Searcher, word: str, fields: list[str]) -> str | None:
     """The edit of ``word`` in most articles, checked to be a word the articles use."""
     analyzer = searcher.schema[fields[0]].analyzer
+    # Only words of the articles' text can be checked below: candidates are looked up in
+    # its vocabulary in memory, and only the few found there are counted on disk.
+    known = vocabulary(searcher.reader(), "text")
     scored = []
-    for candidate in _edits(word):
-        tokens = [t.text for t in analyzer(candidate)]
-        if len(tokens) != 1:
-            continue  # a stop word, or not a word at all
-        df = sum(searcher.doc_frequency(f, tokens[0]) for f in fields)
-        if df:
-            scored.append((-df, candidate, tokens[0]))
+    # The candidates are lowercase letters: analysed in one pass, each is one token (its
+    # stem) or none (a stop word), found again by where it starts.
+    candidates = sorted(_edits(word))
+    starts, offset = {}, 0
+    for candidate in candidates:
+        starts[offset] = candidate
+        offset += len(candidate) + 1
+    for token in analyzer(" ".join(candidates), chars=True):
+        if not any(token.text.encode("utf-8") in words for words in known):
+            continue
+        df = sum(searcher.doc_frequency(f, token.text) for f in fields)
+        scored.append((-df, starts[token.startchar], token.text))
     # The index holds stems: "overment" stems to the common "over" but no article has it,
     # so the likeliest candidates are looked up in the text of a few articles.
     for _df, candidate, term in sorted(scored)[:MAX_CHECKED]:
         if _written(searcher, "text", term, candidate):
             return candidate
     return None
+
+
+def vocabulary(reader: IndexReader, field: str) -> list[frozenset[bytes]]:
+    """The indexed terms of ``field``, one set per segment of ``reader``.
+
+    A segment never changes once written, so its set is read once per process and kept
+    while it is among the last KEPT_SEGMENTS used: a commit adds a small segment, and
+    only that one is read.
+    """
+    sets = []
+    for leaf, _offset in reader.leaf_readers():
+        key = (leaf.segment().segment_id(), field)
+        with _VOCABULARIES_LOCK:
+            words = _VOCABULARIES.get(key)
+            if words is not None:
+                _VOCABULARIES.move_to_end(key)
+        if words is None:
+            words = frozenset(leaf.lexicon(field)) if field in leaf.schema else frozenset()
+            with _VOCABULARIES_LOCK:
+                _VOCABULARIES[key] = words
+                while len(_VOCABULARIES) > KEPT_SEGMENTS:
+                    _VOCABULARIES.popitem(last=False)
+        sets.append(words)
+    return sets
 
 
 def _written(searcher: Searcher, field: str, term: str, word: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +21,9 @@ from index.errors import QueryTooExpensive, SearchBusy
 from index.expand import expand
 from index.limits import DEFAULT_LIMITS, DeadlineCollector, QueryLimits, bound_query, costly_turn
 from index.searcher import ArchiveSearcher
-from web import create_app
+from tests.conftest import REPO
+from web import costly, create_app
+from web.costly import NICENESS
 
 #: Matches many sample articles, in several segments' worth of documents.
 BROAD = "river OR harbour OR council OR flood"
@@ -133,6 +136,21 @@ def test_broad_queries_are_costly_and_plain_ones_are_not(searcher: ArchiveSearch
     assert bound_query(searcher.parse(long_or)[0], reader, DEFAULT_LIMITS)[1]
     assert not bound_query(searcher.parse("harbour")[0], reader, DEFAULT_LIMITS)[1]
     assert not bound_query(searcher.parse("")[0], reader, DEFAULT_LIMITS)[1]
+
+
+def test_queries_reading_many_postings_in_all_are_costly(searcher: ArchiveSearcher) -> None:
+    reader = searcher.searcher.reader()
+    word = next(text.decode() for _, text in reader.most_frequent_terms("text", 1))
+    postings = sum(reader.doc_frequency(field, word) for field in ("title", "text"))
+    query = searcher.parse(word)[0]
+    # Few postings per article on a small index, but more than costly_reads in all.
+    assert not bound_query(query, reader, DEFAULT_LIMITS)[1]
+    assert bound_query(query, reader, QueryLimits(costly_reads=postings - 1))[1]
+    assert not bound_query(query, reader, QueryLimits(costly_reads=postings))[1]
+    # A field-wide * reads every article; the empty query (the newest articles) is free.
+    every = QueryLimits(costly_reads=searcher.doc_count - 1)
+    assert bound_query(searcher.parse("text:*")[0], reader, every)[1]
+    assert not bound_query(searcher.parse("")[0], reader, every)[1]
 
 
 def test_a_query_with_too_many_words_is_refused(searcher: ArchiveSearcher) -> None:
@@ -297,3 +315,86 @@ def test_a_term_on_no_field_is_bounded_not_an_error(searcher: ArchiveSearcher) -
     # Found by hypothesis: "0(^0)" parses to a term whose field is None.
     results = searcher.search("0(^0)")
     assert results.total >= 0
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_costly_web_search_runs_in_a_niced_worker_process(sample_index: Path) -> None:
+    # Time enough for the whole search however busy the machine: the worker is niced.
+    limits = QueryLimits(costly_postings=0, time_limit=600)
+    app = create_app({"INDEX_DIR": str(sample_index), "TESTING": True, "QUERY_LIMITS": limits})
+    client = app.test_client()
+    with app.app_context():
+        worker = costly.worker()
+    try:
+        assert client.get("/api/search", query_string={"q": ""}).status_code == 200
+        assert worker.pid is None  # nothing costly yet: no process started
+        data = client.get("/api/search", query_string={"q": BROAD}).get_json()
+        with ArchiveSearcher.open(sample_index) as opened:
+            here = opened.search(BROAD, timeline=True, limits=limits).to_dict()
+        assert not data["partial"]
+        assert (data["total"], data["hits"]) == (here["total"], here["hits"])
+        assert worker.pid is not None and worker.pid != os.getpid()
+        niceness = os.getpriority(os.PRIO_PROCESS, worker.pid)
+        assert niceness == min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS)
+        page = client.get("/", query_string={"q": BROAD}).get_data(as_text=True)
+        assert f"{here['total']} results" in page
+    finally:
+        worker.stop()
+
+
+def test_a_killed_or_stuck_worker_is_replaced(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app({"INDEX_DIR": str(sample_index), "TESTING": True, "QUERY_LIMITS": ALL_COSTLY})
+    client = app.test_client()
+    with app.app_context():
+        worker = costly.worker()
+    try:
+        assert client.get("/api/search", query_string={"q": BROAD}).status_code == 200
+        first = worker.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        assert client.get("/api/search", query_string={"q": BROAD}).status_code == 200
+        second = worker.pid
+        assert second not in (None, first) and _gone(first)
+        # A search that outlasts the worker's timeout ends the worker: 503, then a new one.
+        monkeypatch.setattr(costly, "WORKER_TIMEOUT", 0)
+        stuck = client.get("/api/search", query_string={"q": BROAD})
+        assert stuck.status_code == 503 and stuck.headers["Retry-After"] == "1"
+        assert worker.pid is None and _gone(second)
+        monkeypatch.undo()
+        assert client.get("/api/search", query_string={"q": BROAD}).status_code == 200
+    finally:
+        worker.stop()
+
+
+def test_the_worker_ends_with_the_server(sample_index: Path) -> None:
+    # The server is killed outright (no clean-up runs): the worker reads EOF and ends.
+    script = (
+        "import os, signal, sys\n"
+        "from index.limits import QueryLimits\n"
+        "from web import costly, create_app\n"
+        f"app = create_app({{'INDEX_DIR': {str(sample_index)!r}, "
+        "'QUERY_LIMITS': QueryLimits(costly_postings=0)})\n"
+        f"assert app.test_client().get('/api/search?q=river').status_code == 200\n"
+        "with app.app_context():\n"
+        "    print(costly.worker().pid, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pid = int(done.stdout)
+    deadline = time.monotonic() + 20
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from app.cli import cli
 from index.searcher import ArchiveSearcher
+from index.spelling import vocabulary
 from web import create_app
 
 SENTENCE = "what did the council decide about sewage spills in the river"
@@ -131,3 +133,21 @@ def test_field_names_and_syntax_never_get_a_suggestion(
 def test_no_suggestion_that_finds_nothing_more(searcher: ArchiveSearcher) -> None:
     # "flod" alone would become "flood", but no article has both "flood" and "zebra".
     assert searcher.search("flod zebra").corrected is None
+
+
+def test_suggestions_see_words_a_later_commit_adds(
+    build_index: Callable[..., tuple[Path, object]],
+    write_jsonl: Callable[[str, list[dict]], Path],
+) -> None:
+    # The vocabulary is kept per segment: a commit's new segment must be read too.
+    first = [{"id": "a1", "title": "Bus fares", "text": "The council raised bus fares."}]
+    index_dir, _ = build_index(write_jsonl("first.jsonl", first))
+    with ArchiveSearcher.open(index_dir) as opened:
+        assert opened.search("harbor").corrected is None
+        kept = vocabulary(opened.searcher.reader(), "text")
+        assert vocabulary(opened.searcher.reader(), "text")[0] is kept[0]  # read once
+    second = [{"id": "a2", "title": "Storm", "text": "Waves broke over the harbour wall."}]
+    build_index(write_jsonl("second.jsonl", second))
+    with ArchiveSearcher.open(index_dir) as opened:
+        assert len(opened.searcher.reader().leaf_readers()) == 2
+        assert opened.search("harbor").corrected == "harbour"

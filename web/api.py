@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from index.settings import MAX_PAGE, MAX_PAGE_SIZE, PAGE_SIZE
+from web import costly
 from web.db import get_searcher
 from web.params import parse_search_args
 
@@ -20,7 +21,7 @@ def search() -> Response:
         abort(400, description=" ".join(params.errors))
     page_size = _page_size(request.args.get("page_size", "").strip())
     limits = current_app.config["QUERY_LIMITS"]
-    results = get_searcher().search(
+    results = costly.search(
         params.q,
         pagelen=page_size,
         limits=limits,

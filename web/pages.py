@@ -22,6 +22,7 @@ from index.results import Results
 from index.schema import FACET_FIELDS
 from index.settings import MAX_PAGE, MAX_SHOWN_CHARS, PAGE_SIZE, SORTS
 from index.timeline import TimeBucket
+from web import costly
 from web.changes import compare
 from web.db import get_searcher
 from web.params import SearchParams, parse_search_args
@@ -90,7 +91,7 @@ def search() -> str:
     searcher = get_searcher()
     limits = current_app.config["QUERY_LIMITS"]
     try:
-        results = searcher.search(
+        results = costly.search(
             params.q,
             limits=limits,
             timeline=True,
