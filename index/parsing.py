@@ -25,6 +25,10 @@ def query_parser() -> MultifieldParser:
     return MultifieldParser(list(SEARCH_FIELDS), make_schema())
 
 
+# A question mark that ends or starts a word is punctuation ("who won the election?"), not
+# Whoosh's one-letter wildcard, which would then match only longer words or be refused;
+# inside a word ("wom?n") it stays a wildcard.
+_QUESTION_MARKS = re.compile(r"(?<=\w)\?+(?=[\s)\"]|$)|(?:(?<=[\s(\"])|^)\?+(?=\w)")
 _UNSAFE_SYNTAX = re.compile(r"[\"()\[\]{}:^~*?\\]|\b(AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
 
 
@@ -44,6 +48,8 @@ def parse_query(parser: MultifieldParser, text: str) -> tuple[wq.Query, list[str
             f"There is no searchable field {names} (fields: {', '.join(QUERY_FIELDS)}); "
             "searched for the value in title and text instead."
         )
+    # Replaced by spaces of the same length so positions in the text stay where they were.
+    text = _QUESTION_MARKS.sub(lambda m: " " * len(m.group()), text)
     problem = _syntax_problem(text)
     if problem:
         notes.append(f"{problem}; searched for the words instead.")

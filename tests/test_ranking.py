@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
+from index.errors import QueryTooExpensive
 from index.searcher import ArchiveSearcher
 from index.spelling import vocabulary
 from web import create_app
@@ -49,6 +50,17 @@ def test_relaxed_snippets_mark_only_the_query_words(searcher: ArchiveSearcher) -
     marked = {m.lower() for h in results.hits for m in re.findall(r"<mark>(.*?)</mark>", h.snippet)}
     assert marked
     assert all(any(m.startswith(w[:4]) for w in SENTENCE.split()) for m in marked), marked
+
+
+def test_question_marks_at_word_edges_are_punctuation(searcher: ArchiveSearcher) -> None:
+    plain = searcher.search("sewage river")
+    asked = searcher.search("sewage river?")
+    assert plain.total > 0 and [h.id for h in asked.hits] == [h.id for h in plain.hits]
+    assert searcher.search("(the ?sewage? spills)").total == searcher.search("sewage spills").total
+    # Inside a word it is still the one-letter wildcard, and a bare ?* still refused.
+    assert searcher.search("riv?r").total == searcher.search("river").total > 0
+    with pytest.raises(QueryTooExpensive):
+        searcher.search("?*")
 
 
 def test_all_words_found_is_not_relaxed(searcher: ArchiveSearcher) -> None:
