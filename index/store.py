@@ -154,7 +154,7 @@ def publish(path: Path, generation: Path) -> None:
         os.fsync(out.fileno())
     crash_point("swap")
     os.replace(pointer, Path(path) / CURRENT)
-    _fsync_dir(Path(path))
+    fsync_dir(Path(path))
     crash_point("swapped")
     remove_stale_generations(path)
 
@@ -195,7 +195,8 @@ def _names(path: Path) -> list[str]:
         return []
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (the folder's entries are fsynced)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

@@ -33,7 +33,7 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from index.shingles import MIN_WORDS, NUM_PERM, SHINGLE_WORDS, signature
-from index.store import crash_point
+from index.store import crash_point, fsync_dir
 from index.writer import BatchWriter
 
 #: The key under which a prepared document carries its signature to the writer.
@@ -180,7 +180,7 @@ class StoryState:
         files = [data.name] if fold else [*self.files, data.name]
         listing = json.dumps({"params": PARAMS, "files": files}).encode()
         _write_atomic(folder / f"stories-{generation}.json", lambda out: out.write(listing))
-        _fsync_dir(folder)
+        fsync_dir(folder)
         self.files = files
         self.changed.clear()
         self.removed.clear()
@@ -237,14 +237,6 @@ def _write_atomic(path: Path, write: Any) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def story_field() -> ID:
