@@ -125,7 +125,6 @@ _DEPENDENT_RE = re.compile(
     r"otherwise|such|then|even so)\b(?!-)|(?:[\w'’-]+\s+){0,3}(?:said|added|says|adds)\s*:)",
     re.IGNORECASE,
 )
-_SAID_RE = re.compile(r"\b(?:said|says|told)\b", re.IGNORECASE)
 FEATURES = (
     "position",
     "first",
@@ -163,7 +162,7 @@ def has_open_quote(sentence: str) -> bool:
     return sentence.count('"') % 2 == 1 or sentence.count("“") != sentence.count("”")
 
 
-def _scaled(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
+def _scaled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scores over their maximum, and 1/(1+rank) so both scale and order reach the scorer."""
     v = np.nan_to_num(np.asarray(values, dtype=float))
     top = v.max() if v.size and v.max() > 0 else 1.0
@@ -172,10 +171,38 @@ def _scaled(values: list[float]) -> tuple[np.ndarray, np.ndarray]:
     return v / top, 1.0 / (1.0 + rank)
 
 
+@functools.lru_cache(maxsize=200_000)
+def _content_stem(word: str) -> str | None:
+    """A word's stem as sumy's TextRank, LexRank and Reduction see it; None for a stop word."""
+    lowered = word.lower()
+    return None if lowered in _STOP_WORDS else _STEMMER(lowered)
+
+
 def _stems(sentence: str) -> list[str]:
     """A sentence's content-word stems, as sumy's TextRank, LexRank and Reduction see it."""
-    lowered = (w.lower() for w in _TOKEN_RE.findall(sentence))
-    return [_STEMMER(w) for w in lowered if w not in _STOP_WORDS]
+    return [s for s in map(_content_stem, _TOKEN_RE.findall(sentence)) if s is not None]
+
+
+def _count_matrix(stems: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
+    """Stem counts per sentence (one row each) and the column of each stem."""
+    vocab: dict[str, int] = {}
+    rows = [i for i, words in enumerate(stems) for _ in words]
+    cols = [vocab.setdefault(w, len(vocab)) for words in stems for w in words]
+    width = len(vocab) or 1
+    flat = np.bincount(
+        np.asarray(rows, dtype=np.intp) * width + np.asarray(cols, dtype=np.intp),
+        minlength=len(stems) * width,
+    )
+    return flat.reshape(len(stems), width).astype(float), vocab
+
+
+def _gram(rows: np.ndarray) -> np.ndarray:
+    """Dot products of every pair of rows.
+
+    einsum's own loop rather than BLAS: on matrices this small a threaded BLAS spends more
+    CPU time waking its threads than multiplying (3x the summary's CPU time on 2 cores).
+    """
+    return np.einsum("ik,jk->ij", rows, rows)
 
 
 def _edges(overlap: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -192,15 +219,14 @@ def sumy_rankings(stems: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.nd
     sumy compares every pair of sentences word by word in Python, three times; its three
     formulas all start from the sentences' shared stem counts, computed here once.
     """
-    vocab: dict[str, int] = {}
-    counts = np.zeros((len(stems), sum(map(len, stems)) or 1))
-    for i, words in enumerate(stems):
-        for w in words:
-            counts[i, vocab.setdefault(w, len(vocab))] += 1
-    counts = counts[:, : len(vocab) or 1]
-    n = len(stems)
+    return _rankings(_count_matrix(stems)[0])
+
+
+def _rankings(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sumy_rankings from the sentences' stem-count matrix."""
+    n = len(counts)
     lengths = counts.sum(axis=1)
-    overlap = counts @ counts.T
+    overlap = _gram(counts)
     edge = _edges(overlap, lengths)
     # Sentences of one word each: TextRank takes the count, Reduction nothing.
     single = (lengths[:, None] == 1) & (lengths[None, :] == 1)
@@ -217,53 +243,66 @@ def sumy_rankings(stems: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.nd
     weighted = tf * np.log(n / (1.0 + (counts > 0).sum(axis=0)))
     norms = np.sqrt((weighted**2).sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        cosine = (weighted @ weighted.T) / (norms[:, None] * norms[None, :])
+        cosine = _gram(weighted) / (norms[:, None] * norms[None, :])
     linked = (np.nan_to_num(cosine) > LexRankSummarizer.threshold).astype(float)
     linked /= np.maximum(linked.sum(axis=1), 1.0)[:, None]
     lexrank = LexRankSummarizer.power_method(linked, LexRankSummarizer.epsilon)
     return textrank, lexrank, reduction.sum(axis=1)
 
 
+_DIGIT_RE = re.compile(r"\d")
+_QUOTE_OR_SAID_RE = re.compile(r'["“]|\b(?:said|says|told)\b', re.IGNORECASE)
+
+
 def sentence_features(sentences: list[str], title: str = "") -> np.ndarray:
     """One row of FEATURES per sentence: position, length, sumy scores, centrality, title."""
     n = len(sentences)
-    stems = [_stems(s) for s in sentences]
-    columns = [_scaled(list(scores)) for scores in sumy_rankings(stems)]
-    unique = [set(ws) for ws in stems]
-    tf = Counter(w for ws in unique for w in ws)
-    norm = math.sqrt(sum(c * c for c in tf.values())) or 1.0
-    title_stems = set(_stems(title))
-    lengths = np.array([len(_TOKEN_RE.findall(s)) for s in sentences], dtype=float)
+    tokens = [_TOKEN_RE.findall(s) for s in sentences]
+    stems = [[s for s in map(_content_stem, ws) if s is not None] for ws in tokens]
+    counts, vocab = _count_matrix(stems)
+    columns = [_scaled(scores) for scores in _rankings(counts)]
+    # Which sentences hold each stem: centrality counts sentences, not repeats.
+    present = (counts > 0).astype(float)
+    tf = present.sum(axis=0)
+    norm = math.sqrt(float(tf @ tf)) or 1.0
+    distinct = present.sum(axis=1)
+    tf_sum = present @ tf
+    title_cols = {vocab[w] for w in _stems(title) if w in vocab}
+    title_size = len(set(_stems(title)))
+    lengths = np.array([len(ws) for ws in tokens], dtype=float)
     log_lengths = np.log1p(lengths)
     # Stems that other sentences repeat: what the article keeps coming back to.
-    shared = np.array([sum(tf[w] > 1 for w in ws) for ws in unique], dtype=float)
-    rows = []
-    for i, sentence in enumerate(sentences):
-        ws = unique[i]
-        words = sentence.split()
-        rows.append(
-            [
-                i / max(1, n - 1),
-                float(i == 0),
-                1.0 / (i + 1),
-                log_lengths[i],
-                *(x for col in columns for x in (col[0][i], col[1][i])),
-                sum(tf[w] for w in ws) / (norm * math.sqrt(len(ws)) if ws else 1.0),
-                len(ws & title_stems) / len(title_stems) if title_stems else 0.0,
-                float(is_dependent(sentence)),
-                float(has_open_quote(sentence)),
-                log_lengths[i] - log_lengths.mean(),
-                math.log(n),
-                lengths[i] / (lengths.sum() or 1.0),
-                math.log1p(sum(tf[w] for w in ws)),
-                math.log1p(shared[i]),
-                shared[i] / (shared.max() or 1.0),
-                float(any(c.isdigit() for c in sentence)),
-                float('"' in sentence or "“" in sentence or _SAID_RE.search(sentence) is not None),
-                sum(w[:1].isupper() for w in words[1:]) / max(1, len(words)),
-            ]
-        )
-    return np.asarray(rows, dtype=float)
+    shared = present @ (tf > 1).astype(float)
+    position = np.arange(n, dtype=float)
+    features = np.empty((n, len(FEATURES)))
+    features[:, 0] = position / max(1, n - 1)
+    features[:, 1] = position == 0
+    features[:, 2] = 1.0 / (position + 1)
+    features[:, 3] = log_lengths
+    for j, (scaled, rank) in enumerate(columns):
+        features[:, 4 + 2 * j] = scaled
+        features[:, 5 + 2 * j] = rank
+    with np.errstate(divide="ignore", invalid="ignore"):
+        features[:, 10] = np.where(distinct > 0, tf_sum / (norm * np.sqrt(distinct)), 0.0)
+    features[:, 11] = present[:, sorted(title_cols)].sum(axis=1) / title_size if title_size else 0.0
+    features[:, 12] = [is_dependent(s) for s in sentences]
+    features[:, 13] = [has_open_quote(s) for s in sentences]
+    features[:, 14] = log_lengths - log_lengths.mean()
+    features[:, 15] = math.log(n)
+    features[:, 16] = lengths / (lengths.sum() or 1.0)
+    features[:, 17] = np.log1p(tf_sum)
+    features[:, 18] = np.log1p(shared)
+    features[:, 19] = shared / (shared.max() or 1.0)
+    features[:, 20] = [_DIGIT_RE.search(s) is not None for s in sentences]
+    features[:, 21] = [_QUOTE_OR_SAID_RE.search(s) is not None for s in sentences]
+    features[:, 22] = [_capitals(s) for s in sentences]
+    return features
+
+
+def _capitals(sentence: str) -> float:
+    """Share of a sentence's words after the first that start with a capital (names)."""
+    words = sentence.split()
+    return sum(w[0].isupper() for w in words[1:]) / max(1, len(words))
 
 
 @functools.cache

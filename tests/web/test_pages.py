@@ -419,6 +419,26 @@ def test_article_marks_restored_summary_sentences(client: FlaskClient) -> None:
     assert text.count('<mark class="summary-sentence">') == len(api["summary_sentences"]) == 3
 
 
+def test_readers_never_see_method_names_in_summaries(client: FlaskClient) -> None:
+    # How sentences were found is a detail: it is in the JSON and the article page's
+    # details, never beside a summary a reader reads.
+    api = client.get(f"/api/articles/{LIBRARY_ARTICLE}").get_json()
+    assert api["segmented"] == "restored"
+    html = html_of(client, f"/articles/{LIBRARY_ARTICLE}")
+    section = html.split('id="summary-heading"')[1].split("</section>")[0]
+    shown, details = section.split('<details class="summary-method small">')
+    # Everything shown but the summary and its plain-words note: the heading alone.
+    rest = text_of(shown)
+    for part in (api["summary"], api["summary_note"]):
+        assert " ".join(part.split()) in rest
+        rest = rest.replace(" ".join(part.split()), "")
+    assert rest.split() == [">Summary"]
+    assert "segmentation: restored" in text_of(details)
+    results = html_of(client, "/?q=library")
+    labels = re.findall(r'<span class="summary-label">(.*?)</span>', results)
+    assert labels and set(labels) == {"Summary"}
+
+
 def test_article_from_search_highlights_query_terms(client: FlaskClient) -> None:
     html = html_of(client, f"/articles/{LIBRARY_ARTICLE}?q=library+OR+march*+NOT+zebra")
     text = article_text(html)
