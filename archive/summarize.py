@@ -76,6 +76,8 @@ class SentenceTokenizer:
 
 
 _TOKENIZER = SentenceTokenizer()
+# A sentence is tokenised when its candidacy is checked and again for its features.
+_words = functools.lru_cache(maxsize=4096)(SentenceTokenizer.to_words)
 # Snowball stemming is most of a summary's cost and news vocabulary repeats heavily, so the
 # stems are cached per process.
 _STEMMER = functools.lru_cache(maxsize=200_000)(Stemmer(LANGUAGE))
@@ -149,6 +151,24 @@ FEATURES = (
     "digits",
     "reported_speech",
     "capitals",
+    "word_cosine",
+    "word_cosine_mean",
+    "article_cosine",
+    "word_spread",
+    *(
+        f"{name}_percentile"
+        for name in (
+            "textrank",
+            "lexrank",
+            "reduction",
+            "centroid",
+            "shared_weight",
+            "log_length",
+            "word_cosine",
+            "article_cosine",
+            "word_spread",
+        )
+    ),
 )
 
 
@@ -176,6 +196,13 @@ def _content_stem(word: str) -> str | None:
     """A word's stem as sumy's TextRank, LexRank and Reduction see it; None for a stop word."""
     lowered = word.lower()
     return None if lowered in _STOP_WORDS else _STEMMER(lowered)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _content_word(word: str) -> str | None:
+    """A word in lower case; None for a stop word."""
+    lowered = word.lower()
+    return None if lowered in _STOP_WORDS else lowered
 
 
 def _stems(sentence: str) -> list[str]:
@@ -244,7 +271,8 @@ def _rankings(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     norms = np.sqrt((weighted**2).sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         cosine = _gram(weighted) / (norms[:, None] * norms[None, :])
-    linked = (np.nan_to_num(cosine) > LexRankSummarizer.threshold).astype(float)
+    # A sentence without stems has NaN cosines, which compare as unlinked.
+    linked = (cosine > LexRankSummarizer.threshold).astype(float)
     linked /= np.maximum(linked.sum(axis=1), 1.0)[:, None]
     lexrank = LexRankSummarizer.power_method(linked, LexRankSummarizer.epsilon)
     return textrank, lexrank, reduction.sum(axis=1)
@@ -257,7 +285,7 @@ _QUOTE_OR_SAID_RE = re.compile(r'["“]|\b(?:said|says|told)\b', re.IGNORECASE)
 def sentence_features(sentences: list[str], title: str = "") -> np.ndarray:
     """One row of FEATURES per sentence: position, length, sumy scores, centrality, title."""
     n = len(sentences)
-    tokens = [_TOKEN_RE.findall(s) for s in sentences]
+    tokens = [_words(s) for s in sentences]
     stems = [[s for s in map(_content_stem, ws) if s is not None] for ws in tokens]
     counts, vocab = _count_matrix(stems)
     columns = [_scaled(scores) for scores in _rankings(counts)]
@@ -296,18 +324,58 @@ def sentence_features(sentences: list[str], title: str = "") -> np.ndarray:
     features[:, 20] = [_DIGIT_RE.search(s) is not None for s in sentences]
     features[:, 21] = [_QUOTE_OR_SAID_RE.search(s) is not None for s in sentences]
     features[:, 22] = [_capitals(s) for s in sentences]
+    features[:, 23:27] = _word_similarities(tokens)
+    # Where each score stands within its own article: the choice is made within one article.
+    for j, name in enumerate(FEATURES[27:], start=27):
+        order = np.argsort(
+            -features[:, FEATURES.index(name.removesuffix("_percentile"))], kind="stable"
+        )
+        features[order, j] = np.arange(n) / max(1, n - 1)
     return features
+
+
+def _zero_nan(values: np.ndarray) -> np.ndarray:
+    """The array with NaN (0/0 for a sentence without words) set to 0, in place."""
+    values[np.isnan(values)] = 0.0
+    return values
+
+
+def _word_similarities(tokens: list[tuple[str, ...]]) -> np.ndarray:
+    """Cosine similarity over whole words (not stems) with the other sentences and the article.
+
+    Columns: summed cosine with the other sentences over the article's largest, the same
+    over the number of other sentences, cosine with the whole article's word counts, and
+    the mean number of sentences that share each of its words over the article's largest.
+    """
+    words = [[w for w in map(_content_word, ws) if w is not None] for ws in tokens]
+    counts, _ = _count_matrix(words)
+    norms = np.sqrt((counts**2).sum(axis=1))
+    article = counts.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosine = _zero_nan(_gram(counts) / (norms[:, None] * norms[None, :]))
+        np.fill_diagonal(cosine, 0.0)
+        summed = cosine.sum(axis=1)
+        to_article = _zero_nan((counts @ article) / (norms * math.sqrt(article @ article)))
+        spread = _zero_nan((counts @ (counts > 0).sum(axis=0)) / counts.sum(axis=1))
+    return np.column_stack(
+        [
+            summed / max(summed.max(), 1e-9),
+            summed / max(1, len(words) - 1),
+            to_article,
+            spread / max(spread.max(), 1e-9),
+        ]
+    )
 
 
 def _capitals(sentence: str) -> float:
     """Share of a sentence's words after the first that start with a capital (names)."""
     words = sentence.split()
-    return sum(w[0].isupper() for w in words[1:]) / max(1, len(words))
+    return sum(map(str.isupper, [w[0] for w in words[1:]])) / max(1, len(words))
 
 
 @functools.cache
-def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The shipped scorer: mean, scale, weights (bias first) and intercept."""
+def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """The shipped scorer: mean, scale, weights, intercept and the power of length in value."""
     try:
         data = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
@@ -317,6 +385,7 @@ def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
             np.asarray(data["scale"], dtype=float),
             np.asarray(data["weights"], dtype=float),
             float(data["bias"]),
+            float(data["length_power"]),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SummaryError(f"cannot load the summary scorer {WEIGHTS_PATH}: {exc}") from exc
@@ -324,7 +393,7 @@ def _weights() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
 
 def sentence_probabilities(features: np.ndarray) -> np.ndarray:
     """The learned scorer's probability that each sentence belongs in a summary."""
-    mean, scale, weights, bias = _weights()
+    mean, scale, weights, bias, _ = _weights()
     z = ((features - mean) / scale) @ weights + bias
     return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
@@ -364,8 +433,9 @@ def _learned(
     """Indices picked by the learned scorer, weighing each sentence by its expected words."""
     features = sentence_features(sentences, title)
     lengths = np.expm1(features[:, FEATURES.index("log_length")])
-    # References are long, so at a few sentences recall rules F1: expected words in common.
-    values = sentence_probabilities(features) * lengths
+    # References are long, so at a few sentences recall rules F1: expected words in common,
+    # with length damped (power under 1) because long sentences also cost precision.
+    values = sentence_probabilities(features) * lengths ** _weights()[4]
     return select_sentences(values, sentences, count, doubtful)
 
 
@@ -375,7 +445,7 @@ def _candidates(sentences: list[str], title: str = "") -> tuple[list[int], str |
     seen: set[str] = {" ".join(_TOKEN_RE.findall(title)).lower()}
     idx = []
     for i, s in enumerate(sentences):
-        words = _TOKEN_RE.findall(s)
+        words = _words(s)
         n = len(words)
         key = " ".join(words).lower()
         if key in seen or n == 0:

@@ -35,6 +35,7 @@ from archive.summarize import (
 )
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+SAMPLE_TXT = ROOT / "archive" / "data" / "sample" / "txt"
 
 ARTICLE = (
     "The city council voted on Monday to build a new bridge over the river. "
@@ -210,6 +211,21 @@ def test_requested_length_is_not_cut_to_a_third() -> None:
     assert len(summarize(ARTICLE).sentences) == 3
     assert summary_length(10, 8) == 8
     assert summary_length(4, 8) == 4
+
+
+@pytest.mark.parametrize("name", SUMMARIZERS)
+def test_every_summariser_gives_the_count_asked(name: str) -> None:
+    # A reference summary's length (8 of 10 sentences here) is given, not a third of the text.
+    assert len(summarize(ARTICLE, summarizer=name, sentences=8).sentences) == 8
+    assert len(summarize(ARTICLE, summarizer=name, sentences=12).sentences) == 10
+    path = (
+        ROOT / "archive" / "data" / "sample" / "txt" / "business" / "high-street-shop-closures.txt"
+    )
+    result = CliRunner().invoke(
+        cli, ["summarize", str(path), "--summarizer", name, "--sentences", "7", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["sentences"]) == 7
 
 
 DEPENDENT_ARTICLE = [
