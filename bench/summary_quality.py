@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ref_scores: dict[tuple[str, str, str], list] = {}
     seconds: Counter = Counter()
     calls: Counter = Counter()
+    asked: Counter = Counter()  # sentences asked and given at the reference count
     for art in test:
         gold_sents = seg.punkt_sentences(art.text)
         words, ends = sentence_words(gold_sents)
@@ -189,10 +190,15 @@ def main(argv: list[str] | None = None) -> int:
             for kind, k in counts.items():
                 for mode, text in texts.items():
                     t0 = time.process_time()  # CPU time: articles/s per core on a busy machine
-                    got[kind, mode] = summarize(
+                    made = summarize(
                         text, summarizer=name, segmenter=seg, sentences=k, title=art.title
-                    ).summary
+                    )
                     seconds[name] += time.process_time() - t0
+                    got[kind, mode] = made.summary
+                    if kind == "ref" and name == DEFAULT_SUMMARIZER:
+                        asked["asked"] += k
+                        asked["given"] += len(made.sentences)
+                        asked["summaries"] += 1
                     calls[name] += 1
                     if ref is not None:
                         ref_scores.setdefault((name, kind, mode), []).append(
@@ -219,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:10s} {_mean3(rows)}")
     if ref_scores:
         _print_reference_table(ref_scores, seconds, calls, args.sentences)
+    if asked["summaries"]:
+        n = asked["summaries"]
+        print(
+            f"  at the reference count: {asked['asked'] / n:.2f} sentences asked, "
+            f"{asked['given'] / n:.2f} given on average"
+        )
 
     long_text, i = "", 0
     while len(long_text.split()) < 5_000 and i < len(test):
