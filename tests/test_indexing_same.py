@@ -2,7 +2,8 @@
 
 ``data/indexing_sample.json`` was written by the code before the speed-ups (cached one-loop
 analyzer, Punkt without NLTK's regex-timeout wrapper), with
-``python tests/test_indexing_same.py tests/data/indexing_sample.json``.
+``python tests/test_indexing_same.py tests/data/indexing_sample.json``; its summaries were
+rewritten when the learned scorer gained features (hits, snippets and facets unchanged).
 """
 
 from __future__ import annotations
