@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import pathlib
 import pickle
+import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from archive.readers import read_paths
 from archive.restore import BoundaryModel, strip_punctuation, train_boundary_model
 
 SAMPLE_DIR = pathlib.Path(__file__).parent / "data" / "sample"
+# More fictional articles, written for the project to train the shipped default restorer.
+TRAINING_DIR = pathlib.Path(__file__).parent / "data" / "training"
 
 # Seeded so a small training set cannot make "Mr." or "U.S." end a sentence.
 SEED_ABBREVIATIONS = frozenset(
@@ -45,8 +48,9 @@ _BYLINE_RE = re.compile(
 _MAX_CHARS = 2_000_000
 _MAX_RESTORE_WORDS = 20_000
 _MAX_SENTENCE_CHARS = 5_000
-# Gap log-odds below which a restored sentence may start mid-clause (true starts score ~3-5).
-_SURE_START = 2.0
+# Gap log-odds below which a restored sentence may start mid-clause: on held-out BBC
+# articles about one such start in three is wrong, against one in twenty-five above it.
+_SURE_START = 1.0
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ class Segmenter:
                 words.pop(0)
             scores = self.model.gap_scores(words)
             start = 0
-            for end in [*self.model.boundaries(words), len(words) - 1]:
+            for end in [*self.model.boundaries(words, scores), len(words) - 1]:
                 if end >= start:
                     if start and scores[start - 1] < _SURE_START:
                         doubtful.add(len(out))
@@ -273,6 +277,24 @@ def train_segmenter(texts: Iterable[str]) -> Segmenter:
     return Segmenter(params, model)
 
 
+def spread_sample(texts: Iterable[str], k: int, seed: int = 0) -> list[str]:
+    """k texts drawn evenly from the whole stream (seeded reservoir), in stream order.
+
+    A collection's first articles are often one section or one month; learning from a
+    sample of all of it fits the whole collection, and the seed keeps a rebuild identical.
+    """
+    rng = random.Random(seed)
+    kept: list[tuple[int, str]] = []
+    for n, text in enumerate(texts):
+        if len(kept) < k:
+            kept.append((n, text))
+        else:
+            j = rng.randrange(n + 1)
+            if j < k:
+                kept[j] = (n, text)
+    return [text for _, text in sorted(kept)]
+
+
 def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:
     """Cleaned article bodies of the shipped sample corpus."""
     if not folder.is_dir():
@@ -282,5 +304,5 @@ def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:
 
 @functools.cache
 def default_segmenter() -> Segmenter:
-    """The segmenter trained on the shipped sample corpus (cached per process)."""
-    return train_segmenter(_sample_texts())
+    """The segmenter trained on the shipped fictional articles (cached per process)."""
+    return train_segmenter(_sample_texts() + _sample_texts(TRAINING_DIR))
