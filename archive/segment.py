@@ -9,6 +9,7 @@ import random
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from nltk.tokenize.punkt import (
     PunktLanguageVars,
@@ -22,6 +23,8 @@ from archive.clean import clean_text
 from archive.model import Article
 from archive.readers import read_paths
 from archive.restore import BoundaryModel, strip_punctuation, train_boundary_model
+
+T = TypeVar("T")
 
 SAMPLE_DIR = pathlib.Path(__file__).parent / "data" / "sample"
 # More fictional articles, written for the project to train the shipped default restorer.
@@ -277,22 +280,23 @@ def train_segmenter(texts: Iterable[str]) -> Segmenter:
     return Segmenter(params, model)
 
 
-def spread_sample(texts: Iterable[str], k: int, seed: int = 0) -> list[str]:
-    """k texts drawn evenly from the whole stream (seeded reservoir), in stream order.
+def spread_sample(items: Iterable[T], k: int, seed: int = 0) -> list[T]:
+    """k items drawn evenly from the whole stream (seeded reservoir), in stream order.
 
     A collection's first articles are often one section or one month; learning from a
     sample of all of it fits the whole collection, and the seed keeps a rebuild identical.
     """
     rng = random.Random(seed)
-    kept: list[tuple[int, str]] = []
-    for n, text in enumerate(texts):
+    kept: list[tuple[int, T]] = []
+    for n, item in enumerate(items):
         if len(kept) < k:
-            kept.append((n, text))
+            kept.append((n, item))
         else:
             j = rng.randrange(n + 1)
             if j < k:
-                kept[j] = (n, text)
-    return [text for _, text in sorted(kept)]
+                kept[j] = (n, item)
+    kept.sort(key=lambda pair: pair[0])
+    return [item for _, item in kept]
 
 
 def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:

@@ -20,8 +20,14 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from app.indexer import TRAINING_ARTICLES  # noqa: E402
 from archive.restore import boundary_prf, sentence_words  # noqa: E402
-from archive.segment import Segmenter, default_segmenter, train_segmenter  # noqa: E402
+from archive.segment import (  # noqa: E402
+    Segmenter,
+    default_segmenter,
+    spread_sample,
+    train_segmenter,
+)
 from bench import _corpus  # noqa: E402
 
 
@@ -75,16 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", nargs="?", type=pathlib.Path, default=_corpus.DEFAULT_ROOT)
     ap.add_argument("--limit", type=int, default=None, help="score at most N articles")
-    ap.add_argument("--train-limit", type=int, default=300, help="train on at most N articles")
+    ap.add_argument(
+        "--train-limit", type=int, default=TRAINING_ARTICLES, help="train on at most N articles"
+    )
     args = ap.parse_args(argv)
 
     arts = _corpus.load(args.root)
     if not arts:
         print(f"no articles under {args.root}", file=sys.stderr)
         return 1
-    train = [a for a in arts if _corpus.is_train(a)]
-    # Stride so the training sample covers every folder, as the indexer's does.
-    train = train[:: max(1, len(train) // args.train_limit)][: args.train_limit]
+    # Drawn from all of the training half, as the indexer draws from its input.
+    train = spread_sample([a for a in arts if _corpus.is_train(a)], args.train_limit)
     test = [a for a in arts if not _corpus.is_train(a)]
     if args.limit:
         test = test[:: max(1, len(test) // args.limit)][: args.limit]

@@ -78,18 +78,37 @@ def test_raqqa_restored_readable(raqqa: pathlib.Path) -> None:
     assert r.sentences[0].startswith("The US led coalition is preparing an offensive")
 
 
-def test_boundary_f1_on_stripped_bbc(bbc_segmenter) -> None:
-    seg, test = bbc_segmenter
+def _restoration_figures(seg: Segmenter, gold_seg: Segmenter, test: list[str]) -> tuple:
+    """Boundary P/R/F1 of seg on the stripped texts (gold: Punkt), and its doubtful share."""
     gold: set[int] = set()
     pred: set[int] = set()
-    offset = 0
+    offset = starts = doubtful = 0
     for text in test:
-        words, ends = sentence_words(seg.punkt_sentences(text))
+        words, ends = sentence_words(gold_seg.punkt_sentences(text))
         gold |= {offset + i for i in ends}
         pred |= {offset + i for i in seg.model.boundaries(words)}
         offset += len(words)
-    p, r, f = boundary_prf(gold, pred)
-    assert f >= 0.82, (p, r, f)
+        restored = seg.segment(" ".join(words))
+        starts += len(restored.sentences) - 1
+        doubtful += len(restored.doubtful)
+    return (*boundary_prf(gold, pred), doubtful / starts)
+
+
+def test_boundary_f1_on_stripped_bbc(bbc_segmenter) -> None:
+    seg, test = bbc_segmenter
+    p, r, f, doubtful = _restoration_figures(seg, seg, test)
+    # 0.83 before the sentence-length prior; 0.88 with it.
+    assert f >= 0.86, (p, r, f)
+    # Only starts the model really doubts are marked (half of them were before).
+    assert doubtful < 0.4
+
+
+def test_default_model_on_stripped_bbc(bbc_segmenter) -> None:
+    seg, test = bbc_segmenter
+    p, r, f, doubtful = _restoration_figures(default_segmenter(), seg, test)
+    # Learned from the shipped fictional articles only: 0.79 before, 0.82 now.
+    assert f >= 0.81, (p, r, f)
+    assert doubtful < 0.4
 
 
 def test_restored_path_on_stripped_article(bbc_segmenter) -> None:
