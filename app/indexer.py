@@ -25,9 +25,8 @@ from archive.readers import (
 )
 from archive.segment import (
     Segmenter,
+    collection_sample,
     default_segmenter,
-    is_unpunctuated,
-    spread_sample,
     train_segmenter,
 )
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
@@ -54,6 +53,8 @@ SEGMENTER_FILE = "segmenter.model"
 #: index is new (restoration F1 on BBC: 0.88 from 300, 0.90 from 1,000).
 TRAINING_ARTICLES = 1000
 MIN_TRAINING_ARTICLES = 50
+#: Records read at most to draw them (with many files, only every n-th file is read).
+TRAINING_SCAN = 20_000
 #: Characters of each article used for training, so one huge article cannot dominate or stall it.
 TRAINING_CHARS = 20_000
 #: Bumped when the clean-up or summary code changes what it makes from the same input.
@@ -218,10 +219,9 @@ def load_segmenter(
     saved = None if retrain else _saved_segmenter(index_dir)
     if saved is not None:
         return saved, False
-    items = read_paths(paths, fmt, options)
-    texts = (item.text[:TRAINING_CHARS] for item in items if isinstance(item, Article))
-    drawn = (clean_text(t) for t in spread_sample(texts, TRAINING_ARTICLES))
-    sample = [t for t in drawn if not is_unpunctuated(t)]
+    sample = collection_sample(
+        paths, fmt, options, TRAINING_ARTICLES, TRAINING_CHARS, TRAINING_SCAN
+    )
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
     try:
