@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,12 @@ from archive.readers import (
     indexed_paths,
     read_paths,
 )
-from archive.segment import Segmenter, default_segmenter, is_unpunctuated, train_segmenter
+from archive.segment import (
+    Segmenter,
+    collection_sample,
+    default_segmenter,
+    train_segmenter,
+)
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
 from index.document import Document, Summary
 from index.errors import IndexUnwritable
@@ -45,11 +49,14 @@ from index.versions import carry
 from index.writer import Known, ids_under, known_documents, with_postings
 
 SEGMENTER_FILE = "segmenter.model"
-#: Articles read to learn a collection's sentence boundaries when its index is new.
-TRAINING_ARTICLES = 300
+#: Articles drawn from the whole input to learn a collection's sentence boundaries when its
+#: index is new (restoration F1 on BBC: 0.88 from 300, 0.90 from 1,000).
+TRAINING_ARTICLES = 1000
 MIN_TRAINING_ARTICLES = 50
+#: Records read at most to draw them (with many files, only every n-th file is read).
+TRAINING_SCAN = 20_000
 #: Characters of each article used for training, so one huge article cannot dominate or stall it.
-TRAINING_CHARS = 100_000
+TRAINING_CHARS = 20_000
 #: Bumped when the clean-up or summary code changes what it makes from the same input.
 PIPELINE_VERSION = "2"
 
@@ -208,13 +215,13 @@ def _first_sentence(text: str, segmenter: Segmenter, limit: int = 100) -> str:
 def load_segmenter(
     index_dir: Path, paths: list[Path], fmt: str, retrain: bool, options: ReadOptions | None = None
 ) -> tuple[Segmenter, bool]:
-    """The collection's segmenter, learned from its first punctuated articles when new."""
+    """The collection's segmenter, learned from punctuated articles drawn from all the input."""
     saved = None if retrain else _saved_segmenter(index_dir)
     if saved is not None:
         return saved, False
-    items = read_paths(paths, fmt, options)
-    texts = (clean_text(item.text[:TRAINING_CHARS]) for item in items if isinstance(item, Article))
-    sample = list(itertools.islice((t for t in texts if not is_unpunctuated(t)), TRAINING_ARTICLES))
+    sample = collection_sample(
+        paths, fmt, options, TRAINING_ARTICLES, TRAINING_CHARS, TRAINING_SCAN
+    )
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
     try:

@@ -21,13 +21,22 @@ import numpy as np
 _PUNCT_RE = re.compile(r"[^\w\s]+")
 
 N_FEATURES = 2**20
-# v1 was scikit-learn's FeatureHasher (murmurhash); v2 is the crc32/splitmix hashing below.
-FEATURE_VERSION = 2
-# Decoding offset for learned models; 0.25 balanced precision and recall on held-out
-# BBC articles (the default 0.5 suits the capitalisation heuristic).
-TRAINED_BIAS = 0.25
+# v1 was scikit-learn's FeatureHasher (murmurhash); v2 is the crc32/splitmix hashing below;
+# v3 adds the casing lexicon.
+FEATURE_VERSION = 3
+# Decoding offset for learned models; with the length prior, 0 gave the best F1 on
+# held-out BBC articles (the default 0.5 suits the capitalisation heuristic).
+TRAINED_BIAS = 0.0
 MIN_WORDS = 3
 MAX_WORDS = 40
+# Learned models decode with a sentence-length prior, which lets the limits be looser.
+TRAINED_MIN_WORDS = 2
+TRAINED_MAX_WORDS = 60
+# Added to each sentence's length log-probability: with it, the prior favours news-length
+# sentences without adding or removing boundaries overall (tuned on held-out BBC articles).
+LENGTH_OFFSET = 3.0
+# Gaps scoring below this never end a restored sentence (one in a thousand does).
+_CANDIDATE_FLOOR = -6.0
 
 # A fixed list keeps the features meaningful when the training set is tiny:
 # word-identity weights only cover words seen in training, these cover all text.
@@ -77,10 +86,13 @@ _C2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)
 
 
+_DIGIT_RE = re.compile(r"\d")
+
+
 def _shape(word: str) -> int:
     if word.isdigit():
         return _SHAPES["d"]
-    if any(c.isdigit() for c in word):
+    if _DIGIT_RE.search(word):
         return _SHAPES["dx"]
     if word.isupper():
         return _SHAPES["X"] if len(word) > 1 else _SHAPES["X1"]
@@ -170,14 +182,54 @@ def _token_table(docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]
     return np.vstack([col, capvar, mid]), gaps
 
 
-N_TEMPLATES = 22
+N_TEMPLATES = 25
 
 
-def _gap_indices(docs: Sequence[Sequence[str]]) -> list[np.ndarray]:
+def _lexicon_codes(col: np.ndarray, keys: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """Each token's casing code from a lexicon of (lowercase-form hash, code) pairs."""
+    if keys.size == 0:
+        return np.zeros(col.shape[1], dtype=np.int64)
+    low = col[_LOW]
+    at = np.minimum(np.searchsorted(keys, low), keys.size - 1)
+    return np.where(keys[at] == low, vals[at], 0).astype(np.int64)
+
+
+def _casing(col: np.ndarray, gaps: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """How each word was written in training: the lexicon, and each token's code without
+    its own document (so training sees the lexicon as unseen text will)."""
+    start = np.zeros(col.shape[1], dtype=bool)
+    start[1:] = col[_SHP][:-1] == _BOS
+    start[gaps[y == 1] + 1] = True
+    is_word = (col[_SHP] != _BOS) & (col[_SHP] != _EOS)
+    cap = (col[_CAP] == 1) & is_word
+    flags = np.stack([(col[_ISLOW] == 1) & is_word, cap & ~start, cap & start]).astype(np.int64)
+    doc = np.cumsum(col[_SHP] == _BOS) - 1
+    keys, inv = np.unique(col[_LOW], return_inverse=True)
+    total = np.stack([np.bincount(inv, weights=f, minlength=keys.size) for f in flags])
+    pair_keys, pair_inv = np.unique(doc << 32 | col[_LOW], return_inverse=True)
+    own = np.stack([np.bincount(pair_inv, weights=f, minlength=pair_keys.size) for f in flags])
+    others = total[:, inv] - own[:, pair_inv]
+    codes = ((others > 0) * np.array([[1], [2], [4]])).sum(axis=0)
+    vals = ((total > 0) * np.array([[1], [2], [4]])).sum(axis=0)
+    keep = (vals > 0) & np.isin(keys, col[_LOW][is_word])
+    return keys[keep], vals[keep].astype(np.int8), codes * is_word
+
+
+def _gap_indices(
+    docs: Sequence[Sequence[str]],
+    lexicon: tuple[np.ndarray, np.ndarray] | None = None,
+    labels: np.ndarray | None = None,
+) -> list[np.ndarray]:
     """Hashed feature indices, one (gaps x N_TEMPLATES) array per document."""
     col, g = _token_table(docs)
     if g.size == 0:
         return [np.zeros((0, N_TEMPLATES), dtype=np.int32) for _ in docs]
+    if labels is not None:
+        ortho = _casing(col, g, labels)[2]
+    elif lexicon is not None:
+        ortho = _lexicon_codes(col, *lexicon)
+    else:
+        ortho = np.zeros(col.shape[1], dtype=np.int64)
     word, shape, fw, st, suf, ln, _islow, _cap, capv, midn = col
     a, b, pp, nn = g, g + 1, g - 1, g + 2
     sa, sb = shape[a], shape[b]
@@ -210,6 +262,9 @@ def _gap_indices(docs: Sequence[Sequence[str]]) -> list[np.ndarray]:
         ln[a],
         _combine(4, wb, sb),
         _combine(5, wa, sb),
+        ortho[b] + 8 * sb + 128 * fa,
+        ortho[b] + 8 * stb + 16 * ortho[nn] + 128 * (sa == _SHAPES["x"]),
+        _combine(6, wa, ortho[b]),
     ]
     out = np.empty((g.size, N_TEMPLATES), dtype=np.int32)
     mask = np.uint64(N_FEATURES - 1)
@@ -228,6 +283,12 @@ class BoundaryModel:
     intercept: float = 0.0
     min_words: int = MIN_WORDS
     max_words: int = MAX_WORDS
+    # Casing lexicon learned from the training text: lowercase-form hashes (sorted) and
+    # how the word was written there (1 lowercase, 2 capitalised mid-sentence, 4 at a start).
+    lex_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    lex_vals: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    # Log-probability of each sentence length (index = words) plus LENGTH_OFFSET.
+    length_prior: np.ndarray | None = None
     bias: float = 0.5  # added to each gap's log-odds; tuned so decoding is not too eager
     # Bumped whenever the hashing changes, so a model saved by an older version is
     # refused on load (and relearned) instead of scoring with meaningless weights.
@@ -244,7 +305,7 @@ class BoundaryModel:
             return np.zeros(0)
         if self.indices.size == 0:
             return _heuristic_scores(words) + self.bias - _never_final(words)
-        (x,) = _gap_indices([words])
+        (x,) = _gap_indices([words], (self.lex_keys, self.lex_vals))
         coef = getattr(self, "_coef_cache", None)
         if coef is None:
             coef = self._dense()
@@ -252,12 +313,17 @@ class BoundaryModel:
         scores = coef[x].sum(axis=1, dtype=np.float64) + self.intercept + self.bias
         return scores - _never_final(words)
 
-    def boundaries(self, words: Sequence[str]) -> list[int]:
-        """Indices i such that a sentence ends after words[i] (last word excluded)."""
+    def boundaries(self, words: Sequence[str], scores: np.ndarray | None = None) -> list[int]:
+        """Indices i such that a sentence ends after words[i] (last word excluded).
+
+        ``scores``, the words' gap_scores when the caller has them, spares computing them.
+        """
         n = len(words)
         if n <= self.min_words:
             return []
-        return _decode(self.gap_scores(words), n, self.min_words, self.max_words)
+        if scores is None:
+            scores = self.gap_scores(words)
+        return _decode(scores, n, self.min_words, self.max_words, self.length_prior)
 
     def split(self, words: Sequence[str]) -> list[list[str]]:
         """Group words into sentences."""
@@ -299,28 +365,45 @@ def _heuristic_scores(words: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _decode(scores: np.ndarray, n: int, min_words: int, max_words: int) -> list[int]:
-    """Pick boundaries maximising summed log-odds with every sentence in [min, max] words."""
-    # best[j]: best score of splitting words[:j] into sentences; the last one ends at j.
-    neg = -math.inf
-    best = [neg] * (n + 1)
-    back = [0] * (n + 1)
-    best[0] = 0.0
+def _decode(
+    scores: np.ndarray, n: int, min_words: int, max_words: int, prior: np.ndarray | None = None
+) -> list[int]:
+    """Pick boundaries maximising summed log-odds with every sentence in [min, max] words.
+
+    With a length prior (log-probability of each sentence length, offset), each sentence
+    also scores by its length, so a run of words is not cut into fragments nor left as
+    one long sentence when the gap scores alone hesitate.
+    """
+    # Only gaps that could plausibly end a sentence are tried as cuts, plus the best gap
+    # of every stretch of max_words/2 words so the length limit can always be kept.
+    half = max(1, max_words // 2)
+    cand = set(np.flatnonzero(scores > _CANDIDATE_FLOOR).tolist())
+    for s in range(0, len(scores), half):
+        cand.add(s + int(np.argmax(scores[s : s + half])))
+    ends = [k + 1 for k in sorted(cand)] + [n]  # a sentence ends after word j-1
     sc = scores.tolist()
-    for j in range(1, n + 1):
+    lp = prior.tolist() if prior is not None and prior.size > max_words else [0.0] * (max_words + 1)
+    neg = -math.inf
+    best = {0: 0.0}
+    back = {0: 0}
+    open_starts = [0]  # sentence starts with a finite best score, in order
+    for j in ends:
         gain = sc[j - 1] if j < n else 0.0
-        lo = max(0, j - max_words)
-        hi = j - min_words
         top, arg = neg, -1
-        for k in range(lo, hi + 1):
-            v = best[k]
+        for k in open_starts:
+            length = j - k
+            if length > max_words or length < min_words:
+                continue
+            v = best[k] + lp[length]
             if v > top:
                 top, arg = v, k
         if arg < 0:
             continue
         best[j] = top + gain
         back[j] = arg
-    if best[n] == neg:
+        open_starts = [k for k in open_starts if j - k < max_words]
+        open_starts.append(j)
+    if n not in best:
         # Too short for the length limits: one sentence.
         return []
     cuts = []
@@ -372,8 +455,10 @@ def train_boundary_model(
     if not labels or not any(y.any() for y in labels):
         # The capitalisation heuristic is weak, so let it run longer between forced cuts.
         return BoundaryModel(max_words=60)
-    x = np.concatenate(_gap_indices(word_docs))
     y = np.concatenate(labels)
+    x = np.concatenate(_gap_indices(word_docs, labels=y))
+    lex_keys, lex_vals, _ = _casing(*_token_table(word_docs), y)
+    length_prior = _length_prior(labels, TRAINED_MAX_WORDS)
     coef, intercept = _fit_logistic(x, y, alpha=alpha, epochs=epochs, batch=batch, rate=rate)
     # Tiny weights barely move a score but dominate the pickled size; the cap keeps
     # a model learned from a big collection cheap to send to workers.
@@ -383,8 +468,27 @@ def train_boundary_model(
         nz.sort()
     nz = nz.astype(np.int32)
     return BoundaryModel(
-        indices=nz, weights=coef[nz].astype(np.float32), intercept=intercept, bias=TRAINED_BIAS
+        indices=nz,
+        weights=coef[nz].astype(np.float32),
+        intercept=intercept,
+        lex_keys=lex_keys,
+        lex_vals=lex_vals,
+        length_prior=length_prior,
+        min_words=TRAINED_MIN_WORDS,
+        max_words=TRAINED_MAX_WORDS,
+        bias=TRAINED_BIAS,
     )
+
+
+def _length_prior(labels: Sequence[np.ndarray], max_words: int) -> np.ndarray:
+    """Log-probability of each sentence length in the training text (add-one), offset."""
+    counts = np.ones(max_words + 1)
+    for y in labels:
+        ends = np.concatenate([[-1], np.flatnonzero(y), [y.size]])
+        counts += np.bincount(np.minimum(np.diff(ends), max_words), minlength=max_words + 1)
+    counts[0] = 0.0
+    with np.errstate(divide="ignore"):
+        return np.log(counts / counts.sum()) + LENGTH_OFFSET
 
 
 def _fit_logistic(

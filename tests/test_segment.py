@@ -13,6 +13,7 @@ from archive.segment import (
     Segmenter,
     default_segmenter,
     is_unpunctuated,
+    spread_sample,
     strip_leading_residue,
     train_segmenter,
 )
@@ -77,18 +78,37 @@ def test_raqqa_restored_readable(raqqa: pathlib.Path) -> None:
     assert r.sentences[0].startswith("The US led coalition is preparing an offensive")
 
 
-def test_boundary_f1_on_stripped_bbc(bbc_segmenter) -> None:
-    seg, test = bbc_segmenter
+def _restoration_figures(seg: Segmenter, gold_seg: Segmenter, test: list[str]) -> tuple:
+    """Boundary P/R/F1 of seg on the stripped texts (gold: Punkt), and its doubtful share."""
     gold: set[int] = set()
     pred: set[int] = set()
-    offset = 0
+    offset = starts = doubtful = 0
     for text in test:
-        words, ends = sentence_words(seg.punkt_sentences(text))
+        words, ends = sentence_words(gold_seg.punkt_sentences(text))
         gold |= {offset + i for i in ends}
         pred |= {offset + i for i in seg.model.boundaries(words)}
         offset += len(words)
-    p, r, f = boundary_prf(gold, pred)
-    assert f >= 0.82, (p, r, f)
+        restored = seg.segment(" ".join(words))
+        starts += len(restored.sentences) - 1
+        doubtful += len(restored.doubtful)
+    return (*boundary_prf(gold, pred), doubtful / starts)
+
+
+def test_boundary_f1_on_stripped_bbc(bbc_segmenter) -> None:
+    seg, test = bbc_segmenter
+    p, r, f, doubtful = _restoration_figures(seg, seg, test)
+    # 0.83 before the sentence-length prior; 0.88 with it.
+    assert f >= 0.86, (p, r, f)
+    # Only starts the model really doubts are marked (half of them were before).
+    assert doubtful < 0.4
+
+
+def test_default_model_on_stripped_bbc(bbc_segmenter) -> None:
+    seg, test = bbc_segmenter
+    p, r, f, doubtful = _restoration_figures(default_segmenter(), seg, test)
+    # Learned from the shipped fictional articles only: 0.79 before, 0.82 now.
+    assert f >= 0.81, (p, r, f)
+    assert doubtful < 0.4
 
 
 def test_restored_path_on_stripped_article(bbc_segmenter) -> None:
@@ -127,3 +147,55 @@ def test_bad_text_does_not_raise(text: str) -> None:
 def test_empty_text_is_empty() -> None:
     r = default_segmenter().segment("")
     assert r.sentences == [] and r.method == "empty" and r.note
+
+
+LAUNCH = (
+    "The first stage of development is to be completed by 2007, but no date has been set "
+    "for a commercial launch\n\nThe newly-designed OMAP-Vox chip set was announced ahead of "
+    "the start of a major mobile industry conference, which takes place in Cannes this week."
+)
+
+
+def test_paragraph_break_without_full_stop_ends_a_sentence() -> None:
+    seg = default_segmenter()
+    r = seg.segment(LAUNCH)
+    assert r.method == "punkt"
+    assert len(r.sentences) == 2
+    assert r.sentences[0].endswith("commercial launch")
+    assert r.sentences[1].startswith("The newly-designed OMAP-Vox chip set")
+    # Stripped of its punctuation, the blank line still ends the sentence.
+    restored = seg.segment(strip_punctuation(LAUNCH) + " and more words to restore" * 5)
+    assert restored.method == "restored"
+    assert any(s.endswith("commercial launch.") for s in restored.sentences)
+    assert any(s.startswith("The newlydesigned OMAPVox chip set") for s in restored.sentences)
+
+
+def test_spread_sample_covers_the_whole_stream() -> None:
+    texts = [f"{section}-{n}" for section in "abc" for n in range(1000)]
+    got = spread_sample(iter(texts), 90)
+    assert len(got) == 90 and got == sorted(got, key=texts.index)  # stream order kept
+    # Each third of the stream gets about a third of the sample, not the first 90 items.
+    assert all(20 <= sum(t.startswith(s) for t in got) <= 40 for s in "abc")
+    assert spread_sample(iter(texts), 90) == got  # seeded: a rebuild draws the same
+    assert spread_sample(iter(texts[:5]), 90) == texts[:5]
+
+
+def test_collection_model_learns_from_all_of_the_input(tmp_path, monkeypatch) -> None:
+    from app import indexer
+
+    # Two sections in path order: the second must be in the sample even when the
+    # first alone has enough articles.
+    for section, word in (("a", "Zarquon"), ("b", "Quillbury")):
+        folder = tmp_path / "in" / section
+        folder.mkdir(parents=True)
+        for n in range(60):
+            (folder / f"{n:03d}.txt").write_text(
+                f"Story {n}\n\n{word} council met on Monday. The vote was close. "
+                f"Residents of {word} said they were pleased. Work begins in spring.\n",
+                encoding="utf-8",
+            )
+    monkeypatch.setattr(indexer, "TRAINING_ARTICLES", 60)
+    seg, trained = indexer.load_segmenter(tmp_path / "index", [tmp_path / "in"], "auto", True)
+    assert trained
+    seen = set(seg.model.lex_keys.tolist())
+    assert {zlib.crc32(b"zarquon"), zlib.crc32(b"quillbury")} <= seen
