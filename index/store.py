@@ -99,7 +99,7 @@ def create_index(path: Path) -> FileIndex:
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        return FileStorage(str(path)).create_index(make_schema(), indexname=INDEX_NAME)
+        return _unmapped(path).create_index(make_schema(), indexname=INDEX_NAME)
     except OSError as exc:
         raise IndexUnwritable(f"cannot create the index at {path}: {exc.strerror}") from exc
 
@@ -108,7 +108,7 @@ def open_or_create_index(path: Path) -> FileIndex:
     """Open the index at ``path`` for writing, creating an empty one when there is none."""
     if not index_exists(path):
         return create_index(path)
-    ix = open_index(path)
+    ix = retry_during_commit(lambda: _unmapped(live_dir(path)).open_index(indexname=INDEX_NAME))
     # An index from an earlier version lacks the fields added since; its documents simply
     # have no values for them.
     missing = [(name, field) for name, field in make_schema().items() if name not in ix.schema]
@@ -118,6 +118,13 @@ def open_or_create_index(path: Path) -> FileIndex:
             writer.add_field(name, field)
         writer.commit()
     return ix
+
+
+def _unmapped(folder: Path) -> FileStorage:
+    # Whoosh copies a mapped compound segment whole into memory to read any of it, so the
+    # writer's id look-ups and merges would hold every segment they touch (most of the index
+    # at 100,000 articles); read through file handles, they cost the pages they read.
+    return FileStorage(str(folder), supports_mmap=False)
 
 
 def index_size(path: Path) -> int:

@@ -1,0 +1,61 @@
+"""The writer's costs: what it reads of the index and of the segment it is writing."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from whoosh.codec.whoosh3 import W3PerDocReader
+
+from app.indexer import Settings, index_paths
+from index.store import live_dir, open_index, open_or_create_index
+from index.writer import BatchWriter, known_documents, with_postings
+
+
+def _lookups_peak(ix) -> int:
+    """Python allocations at their peak while reading every id and one stored document."""
+    tracemalloc.start()
+    try:
+        known = known_documents(ix)
+        with ix.searcher() as searcher:
+            assert searcher.document(id=next(iter(known))) is not None
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_writers_index_reads_segments_without_copying_them(
+    tmp_path: Path, sample_dir: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    index_paths([sample_dir], index_dir, Settings(workers=1, batch_size=5))
+    segments = sum(f.stat().st_size for f in live_dir(index_dir).glob("*.seg"))
+    assert len(list(live_dir(index_dir).glob("*.seg"))) > 1
+    # A reader of mapped compound segments copies each whole into memory...
+    assert _lookups_peak(open_index(index_dir)) > segments
+    # ...the writer's reads what it looks up.
+    assert _lookups_peak(open_or_create_index(index_dir)) < segments / 4
+
+
+def test_a_commit_reads_each_field_length_of_the_new_segment_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[int, str]] = []
+    read = W3PerDocReader.doc_field_length
+
+    def counting(self, docnum, fieldname, default=0):  # type: ignore[no-untyped-def]
+        asked.append((docnum, fieldname))
+        return read(self, docnum, fieldname, default)
+
+    monkeypatch.setattr(W3PerDocReader, "doc_field_length", counting)
+    ix = open_or_create_index(tmp_path / "index")
+    text = " ".join(f"word{n}" for n in range(200))
+    with BatchWriter(ix) as writer:
+        for n in range(20):
+            writer.add(with_postings({"id": f"a{n}", "title": f"title {n}", "text": text}), False)
+    assert asked, "the commit asked for no field length"
+    assert len(asked) == len(set(asked))
+    with open_index(tmp_path / "index").searcher() as searcher:
+        assert searcher.doc_count() == 20
+        assert searcher.reader().doc_field_length(3, "text") >= 200
