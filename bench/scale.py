@@ -10,7 +10,10 @@ Goals: CPU-seconds per article at the largest size at most 1.5x that at the smal
 writer's peak RSS under 400 MB at every size.
 
 Usage: nice .venv/bin/python bench/scale.py [--sizes 2000,20000,100000] [--queries 200]
-       [--keep] [--summarizer NAME] [--workdir bench/out/scale]
+       [--keep] [--summarizer NAME] [--workdir bench/out/scale] [--progress FILE]
+--progress appends a line a minute while indexing (articles committed, CPU-s of the process
+tree, CPU-ms per article since the last line, the writer's RSS), so a size too slow to finish
+still shows its trend.
 Corpora are JSON Lines written by bench/_corpus.py (distinct ids, perturbed text, dates over
 2015-2024); each size's corpus and indexes are removed after it unless --keep.
 """
@@ -52,6 +55,8 @@ GOAL_WRITER_MB = 400.0
 POLL = 0.2
 _PR_SET_CHILD_SUBREAPER = 36
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+TICKS = os.sysconf("SC_CLK_TCK")
+PROGRESS_EVERY = 60.0
 
 
 @dataclass
@@ -82,10 +87,12 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _descendants_rss(root: int) -> dict[int, float]:
-    """RSS in MB of every process below ``root`` (orphans it reaped included)."""
+def _descendants_rss(root: int, cpu: dict[int, float] | None = None) -> dict[int, float]:
+    """RSS in MB of every process below ``root`` (orphans it reaped included); ``cpu``, when
+    given, receives each one's CPU-seconds."""
     parent: dict[int, int] = {}
     rss: dict[int, float] = {}
+    seconds: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -99,6 +106,7 @@ def _descendants_rss(root: int) -> dict[int, float]:
         pid = int(entry.name)
         parent[pid] = int(fields[1])
         rss[pid] = resident * PAGE_MB
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / TICKS
     out = {}
     for pid in rss:
         up = parent.get(pid)
@@ -106,10 +114,44 @@ def _descendants_rss(root: int) -> dict[int, float]:
             up = parent.get(up)
         if up == root:
             out[pid] = rss[pid]
+            if cpu is not None:
+                cpu[pid] = seconds[pid]
     return out
 
 
-def index_archive(source: Path, index_dir: Path, summarizer: str) -> Indexing:
+class Progress:
+    """A line a minute while a size is indexed, appended to a file."""
+
+    def __init__(self, path: Path | None, index_dir: Path) -> None:
+        self.path, self.index_dir = path, index_dir
+        self.started = self.last = time.monotonic()
+        self.done, self.cpu = 0, 0.0
+
+    def tick(self, cpu: dict[int, float], writer_mb: float) -> None:
+        """Write a line when a minute has passed since the last."""
+        now = time.monotonic()
+        if self.path is None or now - self.last < PROGRESS_EVERY:
+            return
+        from index.store import open_index
+
+        try:
+            done = open_index(self.index_dir).doc_count()
+        except Exception:  # not committed yet, or mid-commit: count it next time
+            return
+        total = sum(cpu.values())
+        rate = (total - self.cpu) / (done - self.done) * 1000 if done > self.done else 0.0
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(
+                f"{time.strftime('%H:%M:%S')} {now - self.started:7.0f} s  {done:7,} articles  "
+                f"{total:8.1f} CPU-s  {rate:6.1f} CPU-ms/article since last  "
+                f"writer {writer_mb:.0f} MB\n"
+            )
+        self.last, self.done, self.cpu = now, done, total
+
+
+def index_archive(
+    source: Path, index_dir: Path, summarizer: str, progress: Path | None = None
+) -> Indexing:
     """Index in a child process, measuring the CPU and memory of its whole process tree."""
     # As a subreaper this process inherits the fork server when the writer exits, and
     # reaping it adds the workers' CPU (which the fork server reaped) to RUSAGE_CHILDREN.
@@ -122,8 +164,11 @@ def index_archive(source: Path, index_dir: Path, summarizer: str) -> Indexing:
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
     tree_peak = 0.0
     peaks: dict[int, float] = {}
+    seconds: dict[int, float] = {}
+    log = Progress(progress, index_dir)
     while child.poll() is None:
-        sizes = _descendants_rss(os.getpid())
+        sizes = _descendants_rss(os.getpid(), seconds)
+        log.tick(seconds, sizes.get(child.pid, 0.0))
         tree_peak = max(tree_peak, sum(sizes.values()))
         for pid, mb in sizes.items():
             peaks[pid] = max(peaks.get(pid, 0.0), mb)
@@ -205,7 +250,7 @@ def measure(size: int, queries: list[Query], args: argparse.Namespace) -> dict:
     place.mkdir(parents=True)
     source = _corpus.write_scaled(place / "corpus.jsonl", size, SEED, args.corpus)
     print(f"\n== {size} articles ({source.stat().st_size / 2**20:.0f} MB of JSON Lines) ==")
-    archive = index_archive(source, place / "archive", args.summarizer)
+    archive = index_archive(source, place / "archive", args.summarizer, args.progress)
     fts5 = index_in_subprocess("fts5", source, place / "fts5", rerun=False)
     searching, served = time_archive(place / "archive", queries)
     with fts5_queries(place / "fts5") as runners:
@@ -297,6 +342,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out" / "scale")
     parser.add_argument("--keep", action="store_true", help="keep corpora and indexes")
     parser.add_argument("--summarizer", default=DEFAULT_SUMMARIZER)
+    parser.add_argument("--progress", type=Path, help="append a line a minute while indexing")
     parser.add_argument("--index-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.index_worker:

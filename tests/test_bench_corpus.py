@@ -6,6 +6,8 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from archive.model import Article
 from archive.readers import read_paths
 from bench import _corpus
@@ -44,3 +46,23 @@ def test_perturbed_misspells_one_word_in_typo_every() -> None:
     words = " ".join(["Government"] * 400)
     changed = _corpus.perturbed(words, random.Random(1), typo_every=20).split(" ")
     assert sum(w != "Government" for w in changed) == 20
+
+
+def test_scale_progress_logs_committed_articles_and_cpu_per_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.indexer import Settings, index_paths
+    from bench import scale
+
+    monkeypatch.setattr(scale, "PROGRESS_EVERY", 0.0)
+    log = tmp_path / "progress.log"
+    progress = scale.Progress(log, tmp_path / "index")
+    progress.tick({1: 1.0}, 50.0)  # nothing committed yet: no line
+    assert not log.exists()
+    report = index_paths([SAMPLE_TXT], tmp_path / "index", Settings(workers=1))
+    progress.tick({1: 2.0, 2: 1.0}, 120.0)
+    line = log.read_text(encoding="utf-8")
+    assert f"{report.indexed:7,} articles" in line
+    assert "3.0 CPU-s" in line
+    assert f"{3000 / report.indexed:6.1f} CPU-ms/article" in line
+    assert "writer 120 MB" in line
