@@ -708,7 +708,7 @@ def summarize(obj: Context, file: Any, summarizer: str, sentences: int, as_json:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=16, show_default=True)
 @click.pass_obj
 @expected_errors
 def serve(obj: Context, host: str, port: int, threads: int) -> None:

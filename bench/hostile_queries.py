@@ -120,6 +120,19 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered), max(1, round(pct / 100 * len(ordered)))) - 1]
 
 
+def warm(base: str, clients: int = 64) -> None:
+    """Warm the OS cache and every server thread's reader: plain searches from ``clients``
+    at once, more than the server has threads, so each thread serves some."""
+    threads = [
+        threading.Thread(target=fetch, args=(search_url(base, PLAIN[i % len(PLAIN)]),))
+        for i in range(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def plain_latencies(base: str, count: int) -> list[float]:
     """Milliseconds of ``count`` plain one-word searches, one at a time."""
     return [fetch(search_url(base, PLAIN[i % len(PLAIN)]))[1] * 1000 for i in range(count)]
@@ -164,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.2)
         with ArchiveSearcher.open(index_dir) as searcher:
             docs = searcher.doc_count
-        plain_latencies(base, 10)  # warm the readers and the OS cache
+        warm(base)
 
         print(f"\n{docs} articles; each hostile shape sent {args.rounds} times, one at a time")
         worst: list[float] = []
@@ -197,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded_cpu = server_cpu(server.pid) - cpu
         stop.set()
         attackers.join()
+        rss = server_rss(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -214,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(server CPU {loaded_cpu:.1f} s)"
     )
     print(f"  p95 ratio: {loaded_p95 / idle_p95:.1f}x (goal <= 2x)")
+    print(f"server memory at the end: {rss:.0f} MB resident (worker and fork server included)")
     print(f"load average after the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
@@ -236,25 +251,49 @@ def attack(urls: list[str], stop: Any, statuses: Any) -> None:
         thread.join()
 
 
+def server_rss(pid: int) -> float:
+    """Megabytes resident in process ``pid`` and every process it started."""
+    kilobytes = 0
+    for proc in _descendants(pid):
+        try:
+            status = pathlib.Path(f"/proc/{proc}/status").read_text()
+        except OSError:  # ended since it was listed
+            continue
+        kilobytes += sum(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+        )
+    return kilobytes / 1024
+
+
 def server_cpu(pid: int) -> float:
     """CPU-seconds used so far by process ``pid`` and every process it started."""
     tick = os.sysconf("SC_CLK_TCK")
-    parents, used = {}, {}
+    total = 0.0
+    for proc in _descendants(pid):
+        try:
+            fields = pathlib.Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended since it was listed
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process it started, found by their parents in /proc."""
+    parents = {}
     for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except OSError:
             continue
-        proc = int(stat.parent.name)
-        parents[proc] = int(fields[1])
-        used[proc] = (int(fields[11]) + int(fields[12])) / tick
-    total = 0.0
-    for proc, seconds in used.items():
+    found = []
+    for proc in parents:
         ancestor = proc
         while ancestor not in (pid, 0, 1) and ancestor in parents:
             ancestor = parents[ancestor]
-        total += seconds if ancestor == pid else 0.0
-    return total
+        if ancestor == pid:
+            found.append(proc)
+    return found
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ class QueryTooExpensive(SearchIndexError):
 
 
 class SearchBusy(SearchIndexError):
-    """Another costly search is running; this one was refused rather than queued."""
+    """No turn came for a costly search (too many waiting, or for too long): refused."""
 
 
 class SearchTimedOut(SearchIndexError):

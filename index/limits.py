@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from index.errors import QueryTooExpensive, SearchBusy
+from index.parsing import drop_edge_question_marks
 from index.settings import TIME_LIMIT
 
 _WILDCARDS = "*?"
@@ -42,9 +44,14 @@ class QueryLimits:
     #: posting list to every matched article's score, and a query no article fully matches
     #: is relaxed to an OR of all of them; the longest Cranfield query has 37.
     max_words: int = 40
+    #: Words a query may have and still count as everyday by its text alone (see
+    #: ``may_be_costly``); pasted questions are rarely longer.
+    plain_words: int = 16
 
 
 DEFAULT_LIMITS = QueryLimits()
+#: Syntax that expands to many words or reads many postings: wildcards, fuzzy terms, ranges.
+_EXPANDING = re.compile(r"[*?~\[\]{}]|\bTO\b")
 #: One costly search at a time per process (a server's threads share one interpreter).
 _COSTLY_TURN = threading.Lock()
 
@@ -89,6 +96,20 @@ def bound_query(query: wq.Query, reader: IndexReader, limits: QueryLimits) -> tu
         )
     costly = min(limits.costly_postings * max(1, reader.doc_count()), limits.costly_reads)
     return bounded, postings > costly
+
+
+def may_be_costly(text: str, limits: QueryLimits = DEFAULT_LIMITS) -> bool:
+    """Whether the text of a query, not parsed, may make it costly or refused.
+
+    A few microseconds instead of parsing and counting a wildcard's words, which can take
+    tens of milliseconds: a server can send such queries on without doing either itself.
+    A query it passes may still be costly by the postings its words read.
+    """
+    text = text.strip()
+    if text in ("", "*"):  # the newest articles
+        return False
+    text = drop_edge_question_marks(text)
+    return bool(_EXPANDING.search(text)) or len(text.split()) > limits.plain_words
 
 
 def _frequency(reader: IndexReader, fieldname: str | None, text: object) -> int:

@@ -48,8 +48,7 @@ def parse_query(parser: MultifieldParser, text: str) -> tuple[wq.Query, list[str
             f"There is no searchable field {names} (fields: {', '.join(QUERY_FIELDS)}); "
             "searched for the value in title and text instead."
         )
-    # Replaced by spaces of the same length so positions in the text stay where they were.
-    text = _QUESTION_MARKS.sub(lambda m: " " * len(m.group()), text)
+    text = drop_edge_question_marks(text)
     problem = _syntax_problem(text)
     if problem:
         notes.append(f"{problem}; searched for the words instead.")
@@ -82,6 +81,12 @@ def _drop_unknown_fields(text: str, schema: Schema) -> tuple[str, list[str]]:
         return " " * len(match.group(0))
 
     return _FIELD_PREFIX.sub(drop, text), list(dict.fromkeys(unknown))
+
+
+def drop_edge_question_marks(text: str) -> str:
+    """``text`` with the question marks that end or start a word blanked out."""
+    # Replaced by spaces of the same length so positions in the text stay where they were.
+    return _QUESTION_MARKS.sub(lambda m: " " * len(m.group()), text)
 
 
 def _syntax_problem(text: str) -> str | None:
