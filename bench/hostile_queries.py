@@ -1,10 +1,10 @@
 """Hostile query shapes against `archive serve`: the worst latency, and a plain search's p95
-while 8 clients send expensive queries, compared with its idle p95.
+while 8 clients (--clients) send expensive queries, compared with its idle p95.
 
 Goals: every hostile query answered (results or a 400 refusal) in under 1 s; the plain p95
 under load no more than 2x its idle p95.
 
-Usage: .venv/bin/python bench/hostile_queries.py [--size 20000] [--index-dir DIR]
+Usage: .venv/bin/python bench/hostile_queries.py [--size 20000] [--index-dir DIR] [--clients 8]
 The index of --size articles (copies of the BBC corpus with distinct ids and perturbed
 text) is built at --index-dir unless one is already there.
 """
@@ -39,7 +39,6 @@ from index.store import index_exists  # noqa: E402
 
 ARCHIVE = pathlib.Path(sys.executable).parent / "archive"
 SEED = 20261128
-PARALLEL = 8
 PLAIN = ["market", "government", "film", "game", "music", "election", "phone", "profit"]
 PLAIN += ["minister", "court", "police", "record", "mobile", "economy", "players", "oil"]
 
@@ -146,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index-dir", type=pathlib.Path)
     ap.add_argument("--rounds", type=int, default=3, help="times each hostile shape is sent")
     ap.add_argument("--plain", type=int, default=80, help="plain searches per measurement")
+    ap.add_argument("--clients", type=int, default=8, help="clients sending hostile queries")
     args = ap.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"no corpus at {args.corpus}", file=sys.stderr)
@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         urls = [search_url(base, q) for q in shapes.values()]
         stop = multiprocessing.Event()
         statuses = multiprocessing.Array("i", 600)
-        attackers = multiprocessing.Process(target=attack, args=(urls, stop, statuses))
+        attack_args = (urls, stop, statuses, args.clients)
+        attackers = multiprocessing.Process(target=attack, args=attack_args)
         attackers.start()
         time.sleep(1)
         cpu = server_cpu(server.pid)
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sent = {code: n for code, n in enumerate(statuses[:]) if n}
     print(
-        f"  with {PARALLEL} clients sending hostile queries ({sum(sent.values())} sent: "
+        f"  with {args.clients} clients sending hostile queries ({sum(sent.values())} sent: "
         + ", ".join(f"{n} x {code}" for code, n in sorted(sent.items()))
         + f"): median {statistics.median(loaded):.0f} ms, p95 {loaded_p95:.0f} ms "
         f"(server CPU {loaded_cpu:.1f} s)"
@@ -233,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def attack(urls: list[str], stop: Any, statuses: Any) -> None:
-    """Send the hostile queries from PARALLEL threads until ``stop``; count the statuses."""
+def attack(urls: list[str], stop: Any, statuses: Any, clients: int) -> None:
+    """Send the hostile queries from ``clients`` threads until ``stop``; count the statuses."""
 
     def client(offset: int) -> None:
         i = offset
@@ -244,7 +245,7 @@ def attack(urls: list[str], stop: Any, statuses: Any) -> None:
                 statuses[status] += 1
             i += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(PARALLEL)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
