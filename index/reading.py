@@ -1,4 +1,4 @@
-"""Readers kept open across requests: one per thread, reopened when the index moved on."""
+"""Readers kept open across requests, each lent to one searcher at a time, closed once stale."""
 
 from __future__ import annotations
 
@@ -14,20 +14,24 @@ from index.store import folder_identity, index_exists, live_dir, open_index, ret
 
 
 class ReaderCache:
-    """One open reader per thread, reopened only when a commit or a rebuild made it stale.
+    """Open readers lent to one searcher at a time; a stale one is closed, not lent again.
 
     Opening a reader reads every segment's metadata (tens of milliseconds on a large
-    index); a search server would otherwise pay that on every request. Readers are not
-    shared between threads because Whoosh's file readers are not thread-safe. Every call
-    checks which generation folder is live, so a rebuild's swap is seen at the next request.
+    index), and holds its files' contents in memory (about 250 MB at 20,000 articles): a
+    search server would otherwise pay the one on every request, or the other per thread,
+    whatever the thread does. Kept readers are as many as searches ran at once. A reader
+    serves one searcher at a time because Whoosh's file readers are not thread-safe. Every
+    call checks which generation folder is live, so a rebuild's swap is seen at the next
+    request.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
         self._lock = threading.Lock()
         self._ix: FileIndex | None = None
         self._identity: tuple[str, int, int] | None = None
+        # Readers no searcher holds now, with the index and the generation they read.
+        self._idle: list[tuple[FileIndex, int, IndexReader]] = []
         # The facet columns of the latest commit any thread read, shared by all of them.
         self._columns: tuple[FileIndex, int, FacetColumns] | None = None
 
@@ -41,26 +45,34 @@ class ReaderCache:
             return self._ix
 
     def reader(self) -> tuple[FileIndex, IndexReader]:
-        """This thread's reader of the latest commit, with the index it reads."""
+        """A reader of the latest commit, with the index it reads, lent until ``give_back``."""
         return retry_during_commit(self._reader)
 
     def _reader(self) -> tuple[FileIndex, IndexReader]:
-        local = self._local
         ix = self.index()
-        current: IndexReader | None = getattr(local, "reader", None)
         generation = ix.latest_generation()
-        if current is not None and local.ix is ix and local.generation == generation:
-            return ix, current
-        fresh = ix.refresh().reader()
-        if current is not None:
-            current.close()
-        local.ix, local.reader, local.generation = ix, fresh, generation
-        return ix, fresh
+        with self._lock:
+            stale = [kept for kept in self._idle if kept[:2] != (ix, generation)]
+            self._idle = [kept for kept in self._idle if kept[:2] == (ix, generation)]
+            found = self._idle.pop()[2] if self._idle else None
+        for _ix, _generation, reader in stale:
+            reader.close()
+        return ix, found if found is not None else ix.refresh().reader()
+
+    def give_back(self, ix: FileIndex, reader: IndexReader) -> None:
+        """Keep ``reader`` (lent by ``reader()``) for the next searcher, or close it if stale."""
+        generation = reader.generation()
+        current = generation == ix.latest_generation() and ix is self._ix
+        if not current:
+            reader.close()
+            return
+        with self._lock:
+            self._idle.append((ix, generation, reader))
 
     def searcher(self) -> ArchiveSearcher:
-        """A searcher over this thread's reader; closing it leaves the reader open."""
+        """A searcher over a lent reader; closing it gives the reader back."""
         ix, reader = self.reader()
-        return ArchiveSearcher(ix, reader, self.columns(ix, reader))
+        return _LentSearcher(self, ix, reader, self.columns(ix, reader))
 
     def columns(self, ix: FileIndex, reader: IndexReader) -> FacetColumns:
         """The facet columns of the commit ``reader`` reads, read once for every thread."""
@@ -71,3 +83,20 @@ class ReaderCache:
             if self._columns is None or self._columns[:2] != (ix, generation):
                 self._columns = (ix, generation, FacetColumns())
             return self._columns[2]
+
+
+class _LentSearcher(ArchiveSearcher):
+    """A searcher over a reader lent by a ReaderCache, given back when it closes."""
+
+    def __init__(
+        self, cache: ReaderCache, ix: FileIndex, reader: IndexReader, columns: FacetColumns
+    ) -> None:
+        super().__init__(ix, reader, columns)
+        self._lent: tuple[ReaderCache, IndexReader] | None = (cache, reader)
+
+    def close(self) -> None:
+        """Release the searcher and give its reader back, once."""
+        super().close()
+        lent, self._lent = self._lent, None
+        if lent is not None:
+            lent[0].give_back(self.ix, lent[1])

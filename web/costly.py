@@ -238,7 +238,7 @@ def _serve(conn: Connection, path: str, niceness: int) -> None:
     # Opened now rather than by the first costly search; with no index yet, each search
     # reports it.
     with contextlib.suppress(SearchIndexError):
-        readers.reader()
+        readers.searcher().close()
     conn.send("ready")
     while True:
         try:
