@@ -29,7 +29,7 @@ from index.errors import SearchBusy, SearchIndexError
 from index.limits import DEFAULT_LIMITS, may_be_costly
 from index.reading import ReaderCache
 from index.results import Results
-from web.db import get_searcher, index_dir
+from web.db import close_searcher, get_searcher, index_dir
 
 _WORKER = "archive_costly_worker"
 #: Added to the worker's nice value: the kernel gives it the CPU only when everyday
@@ -61,6 +61,8 @@ def search(text: str, **kwargs: Any) -> Results:
     searcher = get_searcher()
     if not searcher.costly(text, limits):
         return searcher.search(text, **kwargs)
+    # Given back while the search waits for the worker: waiting searches hold no reader.
+    close_searcher()
     return worker().search(text, client=client, **kwargs)
 
 

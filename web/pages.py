@@ -88,7 +88,6 @@ def search_url(params: SearchParams, **changes: Any) -> str:
 def search() -> str:
     """The search page; an empty query lists the newest articles."""
     params = parse_search_args(request.args)
-    searcher = get_searcher()
     limits = current_app.config["QUERY_LIMITS"]
     try:
         results = costly.search(
@@ -130,7 +129,7 @@ def search() -> str:
         results=results,
         notes=notes,
         page=page,
-        doc_count=searcher.doc_count,
+        doc_count=get_searcher().doc_count,
         facets=_facets(params, results),
         chips=_chips(params),
         sorts=[(s, SORT_LABELS[s], search_url(params, sort=s, page=None)) for s in sorts],
