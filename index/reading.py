@@ -12,6 +12,10 @@ from index.columns import FacetColumns
 from index.searcher import ArchiveSearcher
 from index.store import folder_identity, index_exists, live_dir, open_index, retry_during_commit
 
+#: Readers lent at once: more searches at once share one interpreter's time anyway, and
+#: each reader holds its segments' files in memory.
+READERS = 8
+
 
 class ReaderCache:
     """Open readers lent to one searcher at a time; a stale one is closed, not lent again.
@@ -19,14 +23,17 @@ class ReaderCache:
     Opening a reader reads every segment's metadata (tens of milliseconds on a large
     index), and holds its files' contents in memory (about 250 MB at 20,000 articles): a
     search server would otherwise pay the one on every request, or the other per thread,
-    whatever the thread does. Kept readers are as many as searches ran at once. A reader
+    whatever the thread does. Kept readers are as many as searches ran at once, at most
+    ``readers``; a search past that waits for one to be given back. A reader
     serves one searcher at a time because Whoosh's file readers are not thread-safe. Every
     call checks which generation folder is live, so a rebuild's swap is seen at the next
     request.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readers: int = READERS) -> None:
+        """Keep readers of the index at ``path``; at most ``readers`` are lent at once."""
         self.path = Path(path)
+        self._lendable = threading.BoundedSemaphore(readers)
         self._lock = threading.Lock()
         self._ix: FileIndex | None = None
         self._identity: tuple[str, int, int] | None = None
@@ -45,8 +52,16 @@ class ReaderCache:
             return self._ix
 
     def reader(self) -> tuple[FileIndex, IndexReader]:
-        """A reader of the latest commit, with the index it reads, lent until ``give_back``."""
-        return retry_during_commit(self._reader)
+        """A reader of the latest commit, with the index it reads, lent until ``give_back``.
+
+        Waits while as many readers as the cache may lend are lent.
+        """
+        self._lendable.acquire()
+        try:
+            return retry_during_commit(self._reader)
+        except BaseException:
+            self._lendable.release()
+            raise
 
     def _reader(self) -> tuple[FileIndex, IndexReader]:
         ix = self.index()
@@ -61,18 +76,24 @@ class ReaderCache:
 
     def give_back(self, ix: FileIndex, reader: IndexReader) -> None:
         """Keep ``reader`` (lent by ``reader()``) for the next searcher, or close it if stale."""
-        generation = reader.generation()
-        current = generation == ix.latest_generation() and ix is self._ix
-        if not current:
-            reader.close()
-            return
-        with self._lock:
-            self._idle.append((ix, generation, reader))
+        try:
+            generation = reader.generation()
+            if generation == ix.latest_generation() and ix is self._ix:
+                with self._lock:
+                    self._idle.append((ix, generation, reader))
+            else:
+                reader.close()
+        finally:
+            self._lendable.release()
 
     def searcher(self) -> ArchiveSearcher:
         """A searcher over a lent reader; closing it gives the reader back."""
         ix, reader = self.reader()
-        return _LentSearcher(self, ix, reader, self.columns(ix, reader))
+        try:
+            return _LentSearcher(self, ix, reader, self.columns(ix, reader))
+        except BaseException:
+            self.give_back(ix, reader)
+            raise
 
     def columns(self, ix: FileIndex, reader: IndexReader) -> FacetColumns:
         """The facet columns of the commit ``reader`` reads, read once for every thread."""

@@ -43,3 +43,18 @@ def test_readers_are_lent_one_at_a_time_and_kept_for_the_next_searcher(
     fresh = cache.searcher()
     assert fresh.searcher.reader() is not lent
     assert fresh.search("harbour").total == 4
+
+
+def test_a_search_past_the_readers_lent_at_once_waits_for_one(sample_index: Path) -> None:
+    cache = ReaderCache(sample_index, readers=1)
+    held = cache.searcher()
+    other: list[ArchiveSearcher] = []
+    waiting = threading.Thread(target=lambda: other.append(cache.searcher()))
+    waiting.start()
+    waiting.join(timeout=0.5)
+    assert waiting.is_alive() and not other  # it cannot get a reader while one is lent
+    reader = held.searcher.reader()
+    held.close()
+    waiting.join()
+    assert other[0].searcher.reader() is reader
+    other[0].close()
