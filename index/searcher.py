@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,10 @@ EXPORT_BATCH = 500
 
 class ArchiveSearcher:
     """A read-only view of the index at one commit; close it when done."""
+
+    #: Whether words joined by AND and OR are scored with numpy (index/vectored.py); False
+    #: runs every query through Whoosh's matchers, as the tests comparing the two do.
+    vectored = True
 
     def __init__(
         self, ix: FileIndex, reader: IndexReader | None = None, columns: FacetColumns | None = None
@@ -137,16 +141,19 @@ class ArchiveSearcher:
         )
         page = max(1, page)
         collapsing = collapse_stories and not (filters or {}).get("story")
-        told: dict[int, StoryHit] = {}
-        matched: list[int] = []
+        told: Mapping[int, StoryHit] = {}
+        # Imported here: numpy costs a command that counts nothing its start-up time.
+        from index.vectored import ranked_docnums
+
+        matched = ranked_docnums([])
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
             nonlocal told, matched
             found, partial = self._collect(q, sort, restrict, costly, started, limits, terms)
             # Facets and the timeline count articles, not the stories they collapse into.
-            matched = [docnum for _, docnum in found.top_n]
+            matched = ranked_docnums(found.top_n)
             if collapsing:
-                found, told = collapse(found, self.searcher.reader())
+                found, told = collapse(found, self.searcher.reader(), self.columns)
             if partial:
                 notes.append(
                     f"The search took longer than {limits.time_limit:g} s and was stopped: "
@@ -186,21 +193,17 @@ class ArchiveSearcher:
             articles=len(matched),
             stories=stories,
         )
-        if facets or timeline:
-            from index.columns import docnum_array
-
-            matches = docnum_array(matched)
-            reader = self.searcher.reader()
+        reader = self.searcher.reader()
         if facets:
             found.facets = {
-                name: top_values(self.columns.facet(reader, name).counts(matches))
+                name: top_values(self.columns.facet(reader, name).counts(matched))
                 for name in FACET_FIELDS
             }
             found.facets.update(
                 self._recounts(searched, filters or {}, date_from, date_to, started, limits)
             )
         if timeline:
-            found.timeline = make_timeline(self.columns.day_counts(reader, matches))
+            found.timeline = make_timeline(self.columns.day_counts(reader, matched))
         found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
@@ -282,7 +285,25 @@ class ArchiveSearcher:
         scored: bool = True,
     ) -> tuple[WhooshResults, bool]:
         # Every match of ``q`` (unordered unless ``scored``), with the terms each matched if
-        # asked, and whether the time limit stopped the search.
+        # asked, and whether the time limit stopped the search. Words joined by AND and OR
+        # ranked by relevance are scored with numpy (same hits and scores); the rest, and
+        # a search whose deadline passes before its postings are read, go through Whoosh.
+        if self.vectored and (sort == "relevance" or not scored):
+            from index import vectored
+
+            if vectored.applies(self.searcher, q):
+                allowed = None if restrict is None else self._allowed(restrict)
+                with costly_turn(costly):
+                    fast = vectored.search(
+                        self.searcher,
+                        q,
+                        allowed=allowed,
+                        terms=terms,
+                        scored=scored,
+                        deadline=started + limits.time_limit,
+                    )
+                if fast is not None:
+                    return fast, False
         # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
         # can no longer reach the top N, so its total undercounted and changed with the
         # page length ('the new year': 14 with a page of 1, 20 with 10).
@@ -357,9 +378,9 @@ class ArchiveSearcher:
             False,
             scored=False,
         )
-        from index.columns import docnum_array
+        from index.vectored import ranked_docnums
 
-        matches = docnum_array([docnum for _, docnum in found.top_n])
+        matches = ranked_docnums(found.top_n)
         reader = self.searcher.reader()
         allowed = {name: self._allowed(restriction) for name, restriction in chosen.items()}
         counts = {}
