@@ -97,9 +97,10 @@ def collapse(
     shown._total = int(keep.sum())  # Whoosh would count the matches, not the stories
     # The distinct named sources among each story's other members.
     others = grouped[~keep[grouped]]
-    pairs = np.stack([codes[others], source.codes[docnums[others]]])
-    pairs = np.unique(pairs[:, source.named[pairs[1]]], axis=1)
-    sources = np.bincount(pairs[0], minlength=len(story.values))
+    named = source.codes[docnums[others]]
+    kept = source.named[named]
+    pairs = np.unique(codes[others][kept].astype(np.int64) * len(source.values) + named[kept])
+    sources = np.bincount(pairs // len(source.values), minlength=len(story.values))
     return shown, _Stories(docnums[heads], counts - 1, sources[stories])
 
 

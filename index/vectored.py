@@ -153,25 +153,29 @@ class _Segment:
         deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
         self.deleted = np.array(sorted(deleted), dtype=np.int64)
 
-    def node(self, query: wq.Query) -> _Node:
+    def node(self, query: wq.Query) -> tuple[_Node, int]:
+        """The matcher Whoosh builds for ``query`` as arrays, and the query's estimated
+        size (``Query.estimate_size``, which orders Whoosh's matcher trees)."""
         if type(query) is wq.Term:
             return self._term(query)
-        subs = query.subqueries
-        if not subs:
-            return _EMPTY
-        if len(subs) == 1:  # Whoosh uses the one part's matcher, boost and all
-            return self.node(subs[0])
+        built = [self.node(sub) for sub in query.subqueries]
+        if not built:
+            return _EMPTY, 0
+        sizes = [size for _, size in built]
+        size = min(sizes) if type(query) is wq.And else min(sum(sizes), self.leaf.doc_count())
+        if len(built) == 1:  # Whoosh uses the one part's matcher, boost and all
+            return built[0][0], size
         if type(query) is wq.And:
-            found = self._tree([(0 - self._size(q), self.node(q)) for q in subs], _intersect)
-        elif len(subs) == 2 or self.needs_current or self.leaf.doc_count_all() > 5000:
-            found = self._tree([(self._size(q), self.node(q)) for q in subs], _union)
+            found = self._tree([(0 - s, n) for n, s in built], _intersect)
+        elif len(built) == 2 or self.needs_current or self.leaf.doc_count_all() > 5000:
+            found = self._tree([(s, n) for n, s in built], _union)
         else:
-            return _summed([self.node(q) for q in subs], query.boost)
+            return _summed([n for n, _ in built], query.boost), size
         if query.boost != 1.0:
             found = _Node(found.ids, found.scores * query.boost, found.kind, None, [found])
-        return found
+        return found, size
 
-    def _term(self, query: wq.Term) -> _Node:
+    def _term(self, query: wq.Term) -> tuple[_Node, int]:
         if time.perf_counter() >= self.deadline:
             raise OutOfTime
         leaf = self.leaf
@@ -179,9 +183,11 @@ class _Segment:
         try:
             btext = leaf.schema[fieldname].to_bytes(query.text)
         except ValueError:
-            return _EMPTY
-        if (fieldname, btext) not in leaf:
-            return _EMPTY
+            return _EMPTY, 0
+        # Every term of a segment's dictionary has postings: no frequency, no term.
+        frequency = int(leaf.doc_frequency(fieldname, btext))
+        if not frequency:
+            return _EMPTY, 0
         ids, weights = postings(leaf, fieldname, btext)
         if len(self.deleted):
             kept = ~np.isin(ids, self.deleted)
@@ -189,7 +195,7 @@ class _Segment:
         scores = self._score(fieldname, btext, ids, weights.astype(np.float64))
         if query.boost != 1.0:
             scores = scores * query.boost
-        return _Node(ids.astype(np.int64), scores, "term", (fieldname, btext))
+        return _Node(ids.astype(np.int64), scores, "term", (fieldname, btext)), frequency
 
     def _score(
         self, fieldname: str, btext: bytes, ids: np.ndarray, weights: np.ndarray
@@ -206,22 +212,6 @@ class _Segment:
         avgfl = self.top.avg_field_length(fieldname) or 1
         fl = lengths(self.leaf, fieldname)[ids]
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
-
-    def _size(self, query: wq.Query) -> int:
-        # Query.estimate_size, which orders Whoosh's matcher trees.
-        leaf = self.leaf
-        if type(query) is wq.Term:
-            if query.fieldname not in leaf.schema:
-                return 0
-            try:
-                btext = leaf.schema[query.fieldname].to_bytes(query.text)
-            except ValueError:
-                return 0
-            return int(leaf.doc_frequency(query.fieldname, btext))
-        sizes = [self._size(q) for q in query.subqueries]
-        if type(query) is wq.And:
-            return min(sizes)
-        return min(sum(sizes), leaf.doc_count())
 
     @staticmethod
     def _tree(items: list[tuple[int, _Node]], combine: Any) -> _Node:
@@ -330,7 +320,7 @@ def search(
     try:
         for leaf, offset in top.reader().leaf_readers():
             segment = _Segment(top, leaf, needs_current=terms, deadline=deadline)
-            trees.append((offset, segment.node(query)))
+            trees.append((offset, segment.node(query)[0]))
     except OutOfTime:
         return None
     if not trees:
