@@ -72,6 +72,9 @@ class ArchiveSearcher:
             # Over a shared reader, opening and closing a searcher costs next to nothing.
             self.searcher = Searcher(reader, weighting=scoring(), fromindex=ix, closereader=False)
         self.parser = query_parser()
+        # The last query bounded, by its text and limits: the web API asks whether a query
+        # is costly and then searches it, and parsing is a good part of a search's time.
+        self._last_bounded: tuple[str, QueryLimits, wq.Query, list[str], bool] | None = None
 
     @classmethod
     def open(cls, path: Path) -> ArchiveSearcher:
@@ -110,7 +113,18 @@ class ArchiveSearcher:
 
     def costly(self, text: str, limits: QueryLimits = DEFAULT_LIMITS) -> bool:
         """Whether searching ``text`` is costly under ``limits``; raises QueryTooExpensive."""
-        return bound_query(self.parse(text)[0], self.searcher.reader(), limits)[1]
+        return self._bounded(text, limits)[2]
+
+    def _bounded(self, text: str, limits: QueryLimits) -> tuple[wq.Query, list[str], bool]:
+        # The parsed query with its expansions checked, the notes about it, and whether it
+        # is costly; raises QueryTooExpensive. Queries are never changed once parsed.
+        last = self._last_bounded
+        if last is None or last[:2] != (text, limits):
+            query, notes = self.parse(text)
+            query, costly = bound_query(query, self.searcher.reader(), limits)
+            last = self._last_bounded = (text, limits, query, notes, costly)
+        _, _, query, notes, costly = last
+        return query, list(notes), costly
 
     def search(
         self,
@@ -262,8 +276,7 @@ class ArchiveSearcher:
     ) -> tuple[wq.Query, list[str], str, wq.Query | None, bool]:
         # The parsed and bounded query, notes about it, the sort used, the restriction
         # filters make, and whether the query is costly.
-        query, notes = self.parse(text)
-        query, costly = bound_query(query, self.searcher.reader(), limits)
+        query, notes, costly = self._bounded(text, limits)
         if sort not in SORTS:
             notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
             sort = "relevance"

@@ -202,3 +202,22 @@ def test_the_array_cache_keeps_to_its_size() -> None:
     assert made == ["a", "b", "c", "b"] and cache.size <= 100
     too_big = cache.get("d", make("d", 500))  # returned, never kept
     assert len(too_big) == 500 and cache.size <= 100
+
+
+def test_a_query_asked_about_then_searched_is_parsed_once(sample_index: Path) -> None:
+    with ArchiveSearcher.open(sample_index) as opened:
+        parse = opened.parse
+        parsed: list[str] = []
+
+        def counted(text: str) -> Any:
+            parsed.append(text)
+            return parse(text)
+
+        opened.parse = counted  # type: ignore[method-assign]
+        # What the web API does: is it costly? Then search it.
+        assert not opened.costly("river harbour")
+        assert opened.search("river harbour", facets=False).total > 1
+        assert parsed == ["river harbour"]
+        # The notes about a query are its own each time, never added to the last ones.
+        first = opened.search("nosuch:river").notes
+        assert first and opened.search("nosuch:river").notes == first
