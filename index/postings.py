@@ -25,6 +25,9 @@ from index.settings import POSTINGS_CACHE_BYTES
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 T = TypeVar("T")
+#: What an entry costs besides its arrays (key, arrays' headers), so that absent terms
+#: count too.
+_ENTRY_BYTES = 300
 
 
 class ArrayCache:
@@ -65,22 +68,50 @@ class ArrayCache:
 CACHE = ArrayCache(POSTINGS_CACHE_BYTES)
 
 
-def postings(leaf: IndexReader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers (ascending) and weights of a term's postings in one segment,
-    deleted documents included. The arrays are shared: never modify them."""
-    key = (leaf.segment().segment_id(), fieldname, btext)
-    return CACHE.get(key, lambda: _read_postings(leaf, fieldname, btext))
+class SegmentArrays:
+    """One segment's posting lists, field lengths and deletions as arrays (cached)."""
+
+    def __init__(self, leaf: IndexReader) -> None:
+        """Read from ``leaf``, a reader of one segment."""
+        self.leaf = leaf
+        self.segid = leaf.segment().segment_id()
+        self.doc_count = leaf.doc_count()
+        self.doc_count_all = leaf.doc_count_all()
+
+    def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers (ascending) and weights of a term's postings, deleted documents
+        included (so their number is the term's document frequency in the segment); empty
+        when the segment lacks the term. The arrays are shared: never modify them."""
+        key = (self.segid, fieldname, btext)
+        return CACHE.get(key, lambda: _read_postings(self.leaf, fieldname, btext))
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Every document's length in ``fieldname`` as Whoosh's scorers see it."""
+        return CACHE.get((self.segid, fieldname, None), lambda: _read_lengths(self.leaf, fieldname))
+
+    def deleted(self) -> np.ndarray | None:
+        """Which documents are deleted, as a mask by document number (None when none is).
+        A segment only ever gains deletions, so their number tells its state."""
+        count = self.doc_count_all - self.doc_count
+        if not count:
+            return None
+        numbers = self.leaf.deleted_docs_set  # type: ignore[attr-defined]
+        return CACHE.get((self.segid, "deleted", count), lambda: _mask(self.doc_count_all, numbers))
 
 
-def lengths(leaf: IndexReader, fieldname: str) -> np.ndarray:
-    """Every document's length in ``fieldname`` as Whoosh's scorers see it."""
-    key = (leaf.segment().segment_id(), fieldname, None)
-    return CACHE.get(key, lambda: _read_lengths(leaf, fieldname))
+def _mask(count: int, numbers: frozenset[int]) -> tuple[np.ndarray, int]:
+    mask = np.zeros(count, dtype=bool)
+    mask[np.fromiter(numbers, dtype=np.int64, count=len(numbers))] = True
+    return mask, mask.nbytes
 
 
 def _read_postings(
     leaf: IndexReader, fieldname: str, btext: bytes
 ) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    if (fieldname, btext) not in leaf:
+        docs = np.zeros(0, dtype=np.int32)
+        ws = np.zeros(0, dtype=np.float32)
+        return (docs, ws), _ENTRY_BYTES
     # The segment's raw matcher: without the filter of deleted documents postings() adds.
     matcher = leaf._terms.matcher(fieldname, btext, leaf.schema[fieldname].format)  # type: ignore[attr-defined]
     ids: list[np.ndarray] = []
@@ -109,7 +140,7 @@ def _read_postings(
         weights.append(np.array([w for _, w in found], dtype=np.float32))
     docs = np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, dtype=np.int32)
     ws = np.concatenate(weights) if weights else np.zeros(0, dtype=np.float32)
-    return (docs, ws), docs.nbytes + ws.nbytes
+    return (docs, ws), docs.nbytes + ws.nbytes + _ENTRY_BYTES
 
 
 def _read_lengths(leaf: IndexReader, fieldname: str) -> tuple[np.ndarray, int]:

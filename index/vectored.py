@@ -29,7 +29,7 @@ from whoosh.reading import IndexReader
 from whoosh.scoring import BM25F
 from whoosh.searching import Results, Searcher
 
-from index.postings import lengths, postings
+from index.postings import SegmentArrays
 
 Term = tuple[str, bytes]
 
@@ -143,15 +143,20 @@ class _Segment:
     """Builds one segment's matcher tree as arrays, as Whoosh builds its matchers."""
 
     def __init__(
-        self, top: Searcher, leaf: IndexReader, needs_current: bool, deadline: float
+        self,
+        top: Searcher,
+        leaf: IndexReader,
+        needs_current: bool,
+        deadline: float,
+        stats: dict[Any, float],
     ) -> None:
         self.top = top
         self.leaf = leaf
+        self.arrays = SegmentArrays(leaf)
         self.needs_current = needs_current
         self.deadline = deadline
-        self.weighting = top.weighting
-        deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
-        self.deleted = np.array(sorted(deleted), dtype=np.int64)
+        self.stats = stats
+        self.deleted = self.arrays.deleted()
 
     def node(self, query: wq.Query) -> tuple[_Node, int]:
         """The matcher Whoosh builds for ``query`` as arrays, and the query's estimated
@@ -162,12 +167,12 @@ class _Segment:
         if not built:
             return _EMPTY, 0
         sizes = [size for _, size in built]
-        size = min(sizes) if type(query) is wq.And else min(sum(sizes), self.leaf.doc_count())
+        size = min(sizes) if type(query) is wq.And else min(sum(sizes), self.arrays.doc_count)
         if len(built) == 1:  # Whoosh uses the one part's matcher, boost and all
             return built[0][0], size
         if type(query) is wq.And:
             found = self._tree([(0 - s, n) for n, s in built], _intersect)
-        elif len(built) == 2 or self.needs_current or self.leaf.doc_count_all() > 5000:
+        elif len(built) == 2 or self.needs_current or self.arrays.doc_count_all > 5000:
             found = self._tree([(s, n) for n, s in built], _union)
         else:
             return _summed([n for n, _ in built], query.boost), size
@@ -184,13 +189,12 @@ class _Segment:
             btext = leaf.schema[fieldname].to_bytes(query.text)
         except ValueError:
             return _EMPTY, 0
-        # Every term of a segment's dictionary has postings: no frequency, no term.
-        frequency = int(leaf.doc_frequency(fieldname, btext))
+        ids, weights = self.arrays.postings(fieldname, btext)
+        frequency = len(ids)  # what leaf.doc_frequency() would look up
         if not frequency:
             return _EMPTY, 0
-        ids, weights = postings(leaf, fieldname, btext)
-        if len(self.deleted):
-            kept = ~np.isin(ids, self.deleted)
+        if self.deleted is not None:
+            kept = ~self.deleted[ids]
             ids, weights = ids[kept], weights[kept]
         scores = self._score(fieldname, btext, ids, weights.astype(np.float64))
         if query.boost != 1.0:
@@ -202,15 +206,21 @@ class _Segment:
     ) -> np.ndarray:
         # Whoosh's BM25FScorer, operation for operation; a field without lengths scores
         # by weight alone, as its WeightScorer does.
-        model = self.weighting
+        model = self.top.weighting
         if not self.top.schema[fieldname].scorable:
             return weights
         assert isinstance(model, BM25F)
         b = model._field_B.get(fieldname, model.B)
         k1 = model.K1
-        idf = self.top.idf(fieldname, btext)
-        avgfl = self.top.avg_field_length(fieldname) or 1
-        fl = lengths(self.leaf, fieldname)[ids]
+        # Global statistics, the same in every segment: asked once per search.
+        stats = self.stats
+        if (fieldname, btext) not in stats:
+            stats[fieldname, btext] = self.top.idf(fieldname, btext)
+        if fieldname not in stats:
+            stats[fieldname] = self.top.avg_field_length(fieldname) or 1
+        idf = stats[fieldname, btext]
+        avgfl = stats[fieldname]
+        fl = self.arrays.lengths(fieldname)[ids]
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
 
     @staticmethod
@@ -317,9 +327,10 @@ def search(
     if not applies(top, query):
         return None
     trees: list[tuple[int, _Node]] = []
+    stats: dict[Any, float] = {}
     try:
         for leaf, offset in top.reader().leaf_readers():
-            segment = _Segment(top, leaf, needs_current=terms, deadline=deadline)
+            segment = _Segment(top, leaf, terms, deadline, stats)
             trees.append((offset, segment.node(query)[0]))
     except OutOfTime:
         return None

@@ -221,3 +221,25 @@ def test_a_query_asked_about_then_searched_is_parsed_once(sample_index: Path) ->
         # The notes about a query are its own each time, never added to the last ones.
         first = opened.search("nosuch:river").notes
         assert first and opened.search("nosuch:river").notes == first
+
+
+def test_snippet_offsets_are_those_whoosh_loads(
+    pair: tuple[ArchiveSearcher, ArchiveSearcher],
+) -> None:
+    from whoosh.highlight import Highlighter
+
+    from index.highlight import _load_chars
+    from index.matched import page_results
+
+    for searcher in pair:  # matched terms from the fast path and from Whoosh's collector
+        for text in ["harbour", "council OR flood OR bus", "river water"]:
+            found, _ = searcher._collect(
+                searcher.parse(text)[0], "relevance", None, False, 0.0, UNHURRIED, True
+            )
+            page = page_results(found, 0, 10)
+            ours = page_results(found, 0, 10)
+            words = frozenset(w.decode() for f, w in page.matched_terms() if f == "text")
+            Highlighter._load_chars(page, "text", words, lambda w: w.encode())
+            _load_chars(ours, "text")
+            assert ours._char_cache["text"] == page._char_cache["text"], text
+            assert any(ours._char_cache["text"].values()), text
