@@ -139,67 +139,82 @@ class OutOfTime(Exception):
     """The deadline passed while the arrays were read."""
 
 
+#: How Whoosh combines a segment's matchers, leaves named by their place in the query:
+#: ("term", n), ("empty",), ("and"|"or", a, b), ("sum", parts, boost), ("boost", a, boost).
+Plan = tuple[Any, ...]
+
+
 class _Segment:
-    """Builds one segment's matcher tree as arrays, as Whoosh builds its matchers."""
+    """Works out one segment's matcher tree, as Whoosh builds it, and its leaves' arrays.
+
+    Segments whose trees have the same shape are then scored together (``_evaluate``): the
+    shape, not the segment, decides in which order the scores are added.
+    """
 
     def __init__(
         self,
         top: Searcher,
         leaf: IndexReader,
+        offset: int,
         needs_current: bool,
         deadline: float,
         stats: dict[Any, float],
     ) -> None:
         self.top = top
         self.leaf = leaf
+        self.offset = offset
         self.arrays = SegmentArrays(leaf)
         self.needs_current = needs_current
         self.deadline = deadline
         self.stats = stats
         self.deleted = self.arrays.deleted()
+        #: Each term of the query in order: its matches (global numbers) and their scores.
+        self.leaves: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def node(self, query: wq.Query) -> tuple[_Node, int]:
-        """The matcher Whoosh builds for ``query`` as arrays, and the query's estimated
+    def plan(self, query: wq.Query) -> tuple[Plan, int]:
+        """The matcher tree Whoosh builds for ``query`` here, and the query's estimated
         size (``Query.estimate_size``, which orders Whoosh's matcher trees)."""
         if type(query) is wq.Term:
             return self._term(query)
-        built = [self.node(sub) for sub in query.subqueries]
+        built = [self.plan(sub) for sub in query.subqueries]
         if not built:
-            return _EMPTY, 0
+            return ("empty",), 0
         sizes = [size for _, size in built]
         size = min(sizes) if type(query) is wq.And else min(sum(sizes), self.arrays.doc_count)
         if len(built) == 1:  # Whoosh uses the one part's matcher, boost and all
             return built[0][0], size
         if type(query) is wq.And:
-            found = self._tree([(0 - s, n) for n, s in built], _intersect)
+            found = self._tree([(0 - s, n) for n, s in built], "and")
         elif len(built) == 2 or self.needs_current or self.arrays.doc_count_all > 5000:
-            found = self._tree([(s, n) for n, s in built], _union)
+            found = self._tree([(s, n) for n, s in built], "or")
         else:
-            return _summed([n for n, _ in built], query.boost), size
+            return ("sum", tuple(n for n, _ in built), query.boost), size
         if query.boost != 1.0:
-            found = _Node(found.ids, found.scores * query.boost, found.kind, None, [found])
+            found = ("boost", found, query.boost)
         return found, size
 
-    def _term(self, query: wq.Term) -> tuple[_Node, int]:
+    def _term(self, query: wq.Term) -> tuple[Plan, int]:
         if time.perf_counter() >= self.deadline:
             raise OutOfTime
-        leaf = self.leaf
+        place = len(self.leaves)
+        self.leaves.append((_EMPTY.ids, _EMPTY.scores))
         fieldname = query.fieldname
         try:
-            btext = leaf.schema[fieldname].to_bytes(query.text)
+            btext = self.leaf.schema[fieldname].to_bytes(query.text)
         except ValueError:
-            return _EMPTY, 0
+            return ("empty",), 0
         ids, weights = self.arrays.postings(fieldname, btext)
         frequency = len(ids)  # what leaf.doc_frequency() would look up
         if not frequency:
-            return _EMPTY, 0
+            return ("empty",), 0
         if self.deleted is not None:
             kept = ~self.deleted[ids]
             ids, weights = ids[kept], weights[kept]
         scores = self._score(fieldname, btext, ids, weights.astype(np.float64))
         if query.boost != 1.0:
             scores = scores * query.boost
-        return _Node(ids.astype(np.int64), scores, "term", (fieldname, btext)), frequency
+        self.leaves[place] = (ids.astype(np.int64) + self.offset, scores)
+        return ("term", place, (fieldname, btext)), frequency
 
     def _score(
         self, fieldname: str, btext: bytes, ids: np.ndarray, weights: np.ndarray
@@ -224,14 +239,33 @@ class _Segment:
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * fl / avgfl)))
 
     @staticmethod
-    def _tree(items: list[tuple[int, _Node]], combine: Any) -> _Node:
+    def _tree(items: list[tuple[int, Plan]], kind: str) -> Plan:
         # whoosh.util.make_weighted_tree: the two lightest parts joined first. Whoosh's
         # matchers never compare as less than one another, so ties keep their order.
         items = sorted(items, key=lambda item: item[0])
         while len(items) > 1:
             (wa, a), (wb, b) = items.pop(0), items.pop(0)
-            bisect.insort(items, (wa + wb, combine(a, b)), key=lambda item: item[0])
+            bisect.insort(items, (wa + wb, (kind, a, b)), key=lambda item: item[0])
         return items[0][1]
+
+
+def _evaluate(plan: Plan, leaves: list[tuple[np.ndarray, np.ndarray]]) -> _Node:
+    """The matches and scores of ``plan`` over ``leaves`` (the same terms' arrays of one
+    or more segments, side by side: segments hold disjoint document numbers)."""
+    kind = plan[0]
+    if kind == "term":
+        ids, scores = leaves[plan[1]]
+        return _Node(ids, scores, "term", plan[2])
+    if kind == "empty":
+        return _EMPTY
+    if kind == "and":
+        return _intersect(_evaluate(plan[1], leaves), _evaluate(plan[2], leaves))
+    if kind == "or":
+        return _union(_evaluate(plan[1], leaves), _evaluate(plan[2], leaves))
+    if kind == "sum":
+        return _summed([_evaluate(part, leaves) for part in plan[1]], plan[2])
+    found = _evaluate(plan[1], leaves)  # "boost"
+    return _Node(found.ids, found.scores * plan[2], found.kind, None, [found])
 
 
 def _intersect(a: _Node, b: _Node) -> _Node:
@@ -264,16 +298,15 @@ def _summed(nodes: list[_Node], boost: float) -> _Node:
 class _MatchedTerms(Mapping[int, list[Term]]):
     """Whoosh's ``docterms`` (docnum to the terms matched there), worked out on demand."""
 
-    def __init__(self, trees: list[tuple[int, _Node]], docnums: np.ndarray) -> None:
+    def __init__(self, trees: list[_Node], docnums: np.ndarray) -> None:
         self.trees = trees
-        self.offsets = [offset for offset, _ in trees]
         self.docnums = np.sort(docnums)
 
     def __getitem__(self, docnum: int) -> list[Term]:
         if not _has(self.docnums, docnum):
             raise KeyError(docnum)
-        offset, tree = self.trees[bisect.bisect_right(self.offsets, docnum) - 1]
-        return list(tree.terms_at(docnum - offset))
+        tree = next(tree for tree in self.trees if _has(tree.ids, docnum))
+        return list(tree.terms_at(docnum))
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.docnums.tolist())
@@ -326,18 +359,28 @@ def search(
     """
     if not applies(top, query):
         return None
-    trees: list[tuple[int, _Node]] = []
+    groups: dict[Plan, list[_Segment]] = {}
     stats: dict[Any, float] = {}
     try:
         for leaf, offset in top.reader().leaf_readers():
-            segment = _Segment(top, leaf, terms, deadline, stats)
-            trees.append((offset, segment.node(query)[0]))
+            segment = _Segment(top, leaf, offset, terms, deadline, stats)
+            groups.setdefault(segment.plan(query)[0], []).append(segment)
     except OutOfTime:
         return None
-    if not trees:
+    if not groups:
         return None
-    docnums = np.concatenate([tree.ids + offset for offset, tree in trees])
-    scores = np.concatenate([tree.scores for _, tree in trees])
+    trees = []
+    for plan, segments in groups.items():
+        leaves = [
+            (
+                np.concatenate([s.leaves[n][0] for s in segments]),
+                np.concatenate([s.leaves[n][1] for s in segments]),
+            )
+            for n in range(len(segments[0].leaves))
+        ]
+        trees.append(_evaluate(plan, leaves))
+    docnums = np.concatenate([tree.ids for tree in trees])
+    scores = np.concatenate([tree.scores for tree in trees])
     if allowed is not None:
         kept = allowed[docnums]
         docnums, scores = docnums[kept], scores[kept]
