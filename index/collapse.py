@@ -4,7 +4,8 @@ how many similar articles (and from how many sources) it stands for."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,16 +69,19 @@ def story_filter(restrict: wq.Query | None, filters: dict[str, list[str]]) -> wq
 
 
 def collapse(
-    found: WhooshResults, reader: IndexReader, columns: FacetColumns
+    found: WhooshResults, reader: IndexReader, columns: FacetColumns | None
 ) -> tuple[WhooshResults, Mapping[int, StoryHit]]:
     """The hits with all but the best of each story removed, and what each kept hit stands for.
 
     The result's length (Whoosh's total) is then the number of stories matched, so pages and
     totals count what is listed. Articles without a story are never collapsed. Stories and
-    sources come from ``columns`` (arrays by document number), not from each match's fields.
+    sources come from ``columns`` (arrays by document number) when given, else from each
+    match's column values (no numpy: what a one-off command pays for).
     """
     if "story" not in reader.schema:
         return found, {}
+    if columns is None:
+        return _collapse_each(found, reader)
     import numpy as np
 
     from index.vectored import ranked_docnums, take
@@ -102,6 +106,54 @@ def collapse(
     pairs = np.unique(codes[others][kept].astype(np.int64) * len(source.values) + named[kept])
     sources = np.bincount(pairs // len(source.values), minlength=len(story.values))
     return shown, _Stories(docnums[heads], counts - 1, sources[stories])
+
+
+def _collapse_each(
+    found: WhooshResults, reader: IndexReader
+) -> tuple[WhooshResults, dict[int, StoryHit]]:
+    # ``collapse`` match by match.
+    stories = _column(reader, "story")
+    sources = _column(reader, "source")
+    kept: list[tuple[float, int]] = []
+    heads: dict[str, int] = {}
+    others: dict[int, list[int]] = {}
+    for item in found.top_n:
+        docnum = item[1]
+        story = stories(docnum)
+        if story and story in heads:
+            others[heads[story]].append(docnum)
+            continue
+        if story:
+            heads[story] = docnum
+            others[docnum] = []
+        kept.append(item)
+    shown = copy.copy(found)
+    shown.top_n = kept
+    shown._total = len(kept)  # Whoosh would count the matches, not the stories
+    info = {}
+    for docnum in heads.values():
+        members = others[docnum]
+        named = {sources(n) for n in members} - {""}
+        info[docnum] = StoryHit(len(members), len(named))
+    return shown, info
+
+
+def _column(reader: IndexReader, name: str) -> Callable[[int], str]:
+    """A field's column value by document number, read segment by segment.
+
+    Whoosh's multi-segment column reader fails (IndexError) when a segment lacks the
+    column, as segments written while an index gains a field, or mid-merge, can.
+    """
+    leaves = reader.leaf_readers()
+    offsets = [offset for _, offset in leaves]
+    columns = [leaf.column_reader(name) if leaf.has_column(name) else None for leaf, _ in leaves]
+
+    def value(docnum: int) -> str:
+        i = bisect_right(offsets, docnum) - 1
+        column = columns[i]
+        return column[docnum - offsets[i]] if column is not None else ""
+
+    return value
 
 
 class _Stories(Mapping[int, StoryHit]):

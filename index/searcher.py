@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,7 +56,9 @@ class ArchiveSearcher:
     """A read-only view of the index at one commit; close it when done."""
 
     #: Whether words joined by AND and OR are scored with numpy (index/vectored.py); False
-    #: runs every query through Whoosh's matchers, as the tests comparing the two do.
+    #: runs every query through Whoosh's matchers: a one-off command, for which importing
+    #: numpy and reading whole posting lists costs more than one search, and the tests
+    #: comparing the two.
     vectored = True
 
     def __init__(
@@ -156,18 +158,17 @@ class ArchiveSearcher:
         page = max(1, page)
         collapsing = collapse_stories and not (filters or {}).get("story")
         told: Mapping[int, StoryHit] = {}
-        # Imported here: numpy costs a command that counts nothing its start-up time.
-        from index.vectored import ranked_docnums
-
-        matched = ranked_docnums([])
+        matched: Sequence[tuple[Any, int]] = []
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
             nonlocal told, matched
             found, partial = self._collect(q, sort, restrict, costly, started, limits, terms)
             # Facets and the timeline count articles, not the stories they collapse into.
-            matched = ranked_docnums(found.top_n)
+            matched = found.top_n
             if collapsing:
-                found, told = collapse(found, self.searcher.reader(), self.columns)
+                # Without the fast path, nothing here needs numpy (a one-off command).
+                columns = self.columns if self.vectored else None
+                found, told = collapse(found, self.searcher.reader(), columns)
             if partial:
                 notes.append(
                     f"The search took longer than {limits.time_limit:g} s and was stopped: "
@@ -207,17 +208,22 @@ class ArchiveSearcher:
             articles=len(matched),
             stories=stories,
         )
-        reader = self.searcher.reader()
+        if facets or timeline:
+            # Imported here: numpy costs a command that counts nothing its start-up time.
+            from index.vectored import ranked_docnums
+
+            matches = ranked_docnums(matched)
+            reader = self.searcher.reader()
         if facets:
             found.facets = {
-                name: top_values(self.columns.facet(reader, name).counts(matched))
+                name: top_values(self.columns.facet(reader, name).counts(matches))
                 for name in FACET_FIELDS
             }
             found.facets.update(
                 self._recounts(searched, filters or {}, date_from, date_to, started, limits)
             )
         if timeline:
-            found.timeline = make_timeline(self.columns.day_counts(reader, matched))
+            found.timeline = make_timeline(self.columns.day_counts(reader, matches))
         found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found
