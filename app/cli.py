@@ -363,6 +363,7 @@ def search(
     default_limit = EXPORT_TIME_LIMIT if every else TIME_LIMIT
     limits = QueryLimits(time_limit=default_limit if time_limit is None else time_limit)
     with ArchiveSearcher.open(obj.index_dir) as searcher, _output(output) as out:
+        searcher.vectored = False  # one search: numpy and whole posting lists cost more
         if every:
             hits = searcher.iter_hits(query, limits=limits, **found)
             if fmt == "text":

@@ -8,6 +8,7 @@ matches are one ``numpy.bincount``; the date column is an array too, for the tim
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -34,6 +35,11 @@ class Facet:
 
     values: list[str]
     codes: np.ndarray
+
+    @functools.cached_property
+    def named(self) -> np.ndarray:
+        """Whether each code stands for a value rather than the empty one (no value)."""
+        return np.array([bool(value) for value in self.values], dtype=bool)
 
     def counts(self, docnums: np.ndarray) -> dict[str, int]:
         """Articles per value among ``docnums``, values no article has left out."""
@@ -62,10 +68,15 @@ class FacetColumns:
                 self._dates = _dates(reader)
 
     def facet(self, reader: IndexReader, name: str) -> Facet:
-        """The arrays of facet ``name``."""
+        """The arrays of facet ``name``, or of another sortable field (read on first use)."""
         self.load(reader)
         assert self._facets is not None
-        return self._facets[name]
+        found = self._facets.get(name)
+        if found is None:
+            found = _facet(reader, name)
+            with self._lock:
+                self._facets[name] = found
+        return found
 
     def day_counts(self, reader: IndexReader, docnums: np.ndarray) -> dict[int, int]:
         """Dated articles among ``docnums`` per day, keyed by the date column's number of

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,12 @@ EXPORT_BATCH = 500
 class ArchiveSearcher:
     """A read-only view of the index at one commit; close it when done."""
 
+    #: Whether words joined by AND and OR are scored with numpy (index/vectored.py); False
+    #: runs every query through Whoosh's matchers: a one-off command, for which importing
+    #: numpy and reading whole posting lists costs more than one search, and the tests
+    #: comparing the two.
+    vectored = True
+
     def __init__(
         self, ix: FileIndex, reader: IndexReader | None = None, columns: FacetColumns | None = None
     ) -> None:
@@ -68,6 +74,9 @@ class ArchiveSearcher:
             # Over a shared reader, opening and closing a searcher costs next to nothing.
             self.searcher = Searcher(reader, weighting=scoring(), fromindex=ix, closereader=False)
         self.parser = query_parser()
+        # The last query bounded, by its text and limits: the web API asks whether a query
+        # is costly and then searches it, and parsing is a good part of a search's time.
+        self._last_bounded: tuple[str, QueryLimits, wq.Query, list[str], bool] | None = None
 
     @classmethod
     def open(cls, path: Path) -> ArchiveSearcher:
@@ -106,7 +115,18 @@ class ArchiveSearcher:
 
     def costly(self, text: str, limits: QueryLimits = DEFAULT_LIMITS) -> bool:
         """Whether searching ``text`` is costly under ``limits``; raises QueryTooExpensive."""
-        return bound_query(self.parse(text)[0], self.searcher.reader(), limits)[1]
+        return self._bounded(text, limits)[2]
+
+    def _bounded(self, text: str, limits: QueryLimits) -> tuple[wq.Query, list[str], bool]:
+        # The parsed query with its expansions checked, the notes about it, and whether it
+        # is costly; raises QueryTooExpensive. Queries are never changed once parsed.
+        last = self._last_bounded
+        if last is None or last[:2] != (text, limits):
+            query, notes = self.parse(text)
+            query, costly = bound_query(query, self.searcher.reader(), limits)
+            last = self._last_bounded = (text, limits, query, notes, costly)
+        _, _, query, notes, costly = last
+        return query, list(notes), costly
 
     def search(
         self,
@@ -137,16 +157,18 @@ class ArchiveSearcher:
         )
         page = max(1, page)
         collapsing = collapse_stories and not (filters or {}).get("story")
-        told: dict[int, StoryHit] = {}
-        matched: list[int] = []
+        told: Mapping[int, StoryHit] = {}
+        matched: Sequence[tuple[Any, int]] = []
 
         def collect(q: wq.Query, terms: bool) -> tuple[ResultsPage, bool]:
             nonlocal told, matched
             found, partial = self._collect(q, sort, restrict, costly, started, limits, terms)
             # Facets and the timeline count articles, not the stories they collapse into.
-            matched = [docnum for _, docnum in found.top_n]
+            matched = found.top_n
             if collapsing:
-                found, told = collapse(found, self.searcher.reader())
+                # Without the fast path, nothing here needs numpy (a one-off command).
+                columns = self.columns if self.vectored else None
+                found, told = collapse(found, self.searcher.reader(), columns)
             if partial:
                 notes.append(
                     f"The search took longer than {limits.time_limit:g} s and was stopped: "
@@ -187,9 +209,10 @@ class ArchiveSearcher:
             stories=stories,
         )
         if facets or timeline:
-            from index.columns import docnum_array
+            # Imported here: numpy costs a command that counts nothing its start-up time.
+            from index.vectored import ranked_docnums
 
-            matches = docnum_array(matched)
+            matches = ranked_docnums(matched)
             reader = self.searcher.reader()
         if facets:
             found.facets = {
@@ -259,8 +282,7 @@ class ArchiveSearcher:
     ) -> tuple[wq.Query, list[str], str, wq.Query | None, bool]:
         # The parsed and bounded query, notes about it, the sort used, the restriction
         # filters make, and whether the query is costly.
-        query, notes = self.parse(text)
-        query, costly = bound_query(query, self.searcher.reader(), limits)
+        query, notes, costly = self._bounded(text, limits)
         if sort not in SORTS:
             notes.append(f"Unknown sort {sort!r}; sorted by relevance.")
             sort = "relevance"
@@ -282,7 +304,25 @@ class ArchiveSearcher:
         scored: bool = True,
     ) -> tuple[WhooshResults, bool]:
         # Every match of ``q`` (unordered unless ``scored``), with the terms each matched if
-        # asked, and whether the time limit stopped the search.
+        # asked, and whether the time limit stopped the search. Words joined by AND and OR
+        # ranked by relevance are scored with numpy (same hits and scores); the rest, and
+        # a search whose deadline passes before its postings are read, go through Whoosh.
+        if self.vectored and (sort == "relevance" or not scored):
+            from index import vectored
+
+            if vectored.applies(self.searcher, q):
+                allowed = None if restrict is None else self._allowed(restrict)
+                with costly_turn(costly):
+                    fast = vectored.search(
+                        self.searcher,
+                        q,
+                        allowed=allowed,
+                        terms=terms,
+                        scored=scored,
+                        deadline=started + limits.time_limit,
+                    )
+                if fast is not None:
+                    return fast, False
         # limit=None collects every match: Whoosh's top-N collector drops sub-queries that
         # can no longer reach the top N, so its total undercounted and changed with the
         # page length ('the new year': 14 with a page of 1, 20 with 10).
@@ -357,9 +397,9 @@ class ArchiveSearcher:
             False,
             scored=False,
         )
-        from index.columns import docnum_array
+        from index.vectored import ranked_docnums
 
-        matches = docnum_array([docnum for _, docnum in found.top_n])
+        matches = ranked_docnums(found.top_n)
         reader = self.searcher.reader()
         allowed = {name: self._allowed(restriction) for name, restriction in chosen.items()}
         counts = {}

@@ -32,6 +32,10 @@ def _seconds(variable: str, default: float) -> float:
 # the budget without touching every command line and app config.
 TIME_LIMIT = _seconds("ARCHIVE_TIME_LIMIT", 0.5)
 EXPORT_TIME_LIMIT = 30.0
+#: Bytes of posting lists (8 per posting) and field lengths a process keeps as arrays for
+#: fast scoring (index/postings.py), least recently used dropped first: 64 MB holds about
+#: 8 million postings, every posting of the title and text of some 20,000 news articles.
+POSTINGS_CACHE_BYTES = 64 * 1024 * 1024
 SORTS = ("relevance", "newest", "oldest")
 
 
@@ -67,5 +71,10 @@ SETTINGS = (
         "Seconds an export may spend finding every match before it is refused.",
     ),
     Setting("sorts", SORTS, "Orders results can be sorted in."),
+    Setting(
+        "postings_cache_bytes",
+        POSTINGS_CACHE_BYTES,
+        "Bytes of posting lists a process keeps in memory as arrays for fast scoring.",
+    ),
 )
 HELP = {setting.name: setting.help for setting in SETTINGS}
