@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from html import escape
 from typing import Any
 
 from whoosh import highlight
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import Hit, Results
 
 from index.settings import SNIPPET_CHARS
@@ -138,9 +139,24 @@ def _load_chars(results: Results, fieldname: str) -> None:
             if segment not in matchers:
                 matchers[segment] = leaf.postings(fieldname, btext)
             matcher = matchers[segment]
-            matcher.skip_to(docnum - offset)
+            _seek(matcher, docnum - offset)
             found[docnum][word] = matcher.value_as("characters")
     results._char_cache[fieldname] = found
+
+
+def _seek(matcher: Any, target: int) -> None:
+    # Whoosh's skip_to steps through a block one posting at a time: at 20,000 articles that
+    # was a fifth of a search with snippets. A block's ids are sorted, so bisect them. The
+    # target is a hit, never deleted, so a FilterMatcher's child can be moved directly.
+    leaf = getattr(matcher, "child", matcher)
+    if not isinstance(leaf, W3LeafMatcher):
+        matcher.skip_to(target)
+        return
+    if target > leaf.block_max_id():
+        leaf._skip_to_block(lambda: target > leaf.block_max_id())
+    if leaf._ids is None:
+        leaf._read_ids()
+    leaf._i = max(leaf._i, bisect_left(leaf._ids, target))
 
 
 def lead(text: str, chars: int = SNIPPET_CHARS) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from datetime import time as dtime
 from typing import Any
@@ -73,16 +73,20 @@ class Results:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by the CLI and the web API."""
-        data = asdict(self)
+        # Field by field instead of dataclasses.asdict, whose deep copy of every facet
+        # value and timeline bucket was a sixth of an API search's time.
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "stories"}
+        data["notes"] = list(self.notes)
+        data["timeline"] = [dict(vars(bucket)) for bucket in self.timeline]
         data["facets"] = {
             name: [{"value": v, "count": c} for v, c in values]
             for name, values in self.facets.items()
         }
         data["pages"] = self.pages
-        stories = data.pop("stories")
-        for hit in data["hits"]:
-            told = stories.get(hit["id"]) or {"similar": 0, "sources": 0}
-            hit.update(similar=told["similar"], similar_sources=told["sources"])
+        data["hits"] = []
+        for hit in self.hits:
+            told = self.stories.get(hit.id) or StoryHit()
+            data["hits"].append(dict(vars(hit), similar=told.similar, similar_sources=told.sources))
         return data
 
 
