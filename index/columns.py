@@ -78,14 +78,13 @@ class FacetColumns:
                 self._facets[name] = found
         return found
 
-    def day_counts(self, reader: IndexReader, docnums: np.ndarray) -> dict[int, int]:
-        """Dated articles among ``docnums`` per day, keyed by the date column's number of
-        the day's midnight (what ``index.timeline.timeline`` takes)."""
+    def day_counts(self, reader: IndexReader, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The days (from 0001-01-01) with dated articles among ``docnums`` and the number
+        on each (what ``index.timeline.day_timeline`` takes)."""
         self.load(reader)
         assert self._dates is not None
         stamps = self._dates[docnums]
-        days, counts = np.unique(stamps[stamps != UNDATED] // DAY, return_counts=True)
-        return {int(d) * DAY: int(n) for d, n in zip(days, counts, strict=True)}
+        return np.unique(stamps[stamps != UNDATED] // DAY, return_counts=True)  # type: ignore[no-any-return]
 
     def cached(self, key: Hashable, compute: Callable[[], tuple[T, bool]]) -> T:
         """``compute()``'s value, remembered under ``key`` unless it says it is partial."""

@@ -39,7 +39,7 @@ from index.schema import FACET_FIELDS, SEARCH_FIELDS, scoring
 from index.settings import PAGE_SIZE, SORTS
 from index.spelling import suggest
 from index.store import index_size, last_update, open_index, retry_during_commit
-from index.timeline import timeline as make_timeline
+from index.timeline import day_timeline
 from index.versions import Version, history
 
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ class ArchiveSearcher:
                 self._recounts(searched, filters or {}, date_from, date_to, started, limits)
             )
         if timeline:
-            found.timeline = make_timeline(self.columns.day_counts(reader, matches))
+            found.timeline = day_timeline(*self.columns.day_counts(reader, matches))
         found.corrected = self._correction(query, text, strict_total, restrict)
         found.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return found

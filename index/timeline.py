@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
+
+import numpy as np
 
 from index.facets import UNDATED
 
@@ -15,6 +16,7 @@ DAY = 86_400_000_000
 DAILY_UNDER_DAYS = 90
 #: Hits spread over more years than this are counted per year.
 YEARLY_OVER_YEARS = 10
+_FIRST_DAY = np.datetime64("0001-01-01", "D")
 
 
 @dataclass
@@ -35,51 +37,45 @@ class TimeBucket:
         return self.start[:7]
 
 
-def timeline(counts: dict[Any, int]) -> list[TimeBucket]:
+def timeline(counts: Mapping[Any, int]) -> list[TimeBucket]:
+    """Hits per day, month or year from counts keyed by the date column's numbers.
+
+    Undated hits are left out; see ``day_timeline`` for the buckets.
+    """
+    dated = [(key // DAY, n) for key, n in counts.items() if key != UNDATED]
+    return day_timeline(
+        np.array([day for day, _ in dated], dtype=np.int64),
+        np.array([n for _, n in dated], dtype=np.int64),
+    )
+
+
+def day_timeline(days: np.ndarray, counts: np.ndarray) -> list[TimeBucket]:
     """Hits per day, month or year, every bucket from the first dated hit to the last.
 
-    Days when the hits span under 90 days, years when over 10 years, months otherwise;
-    empty buckets in between are kept so the chart shows the gaps. Undated hits are left out.
+    ``days`` counts days from 0001-01-01 (the date column's number over ``DAY``) and
+    ``counts`` the hits on each. Days when the hits span under 90 days, years when over 10
+    years, months otherwise; empty buckets in between are kept so the chart shows the gaps.
     """
-    per_day: Counter[date] = Counter()
-    for key, n in counts.items():
-        if key != UNDATED:
-            # The column counts microseconds from 0001-01-01, day ordinal 1.
-            per_day[date.fromordinal(key // DAY + 1)] += n
-    if not per_day:
+    if not len(days):
         return []
-    first, last = min(per_day), max(per_day)
-    if (last - first).days < DAILY_UNDER_DAYS:
-        unit = _day
-    elif (last - first).days > YEARLY_OVER_YEARS * 365.25:
-        unit = _year
+    # numpy's calendar units bucket every day at once: a Python loop over the distinct days
+    # was a tenth of an API search at 20,000 articles.
+    stamps = _FIRST_DAY + days.astype("timedelta64[D]")
+    span = int((stamps.max() - stamps.min()) // np.timedelta64(1, "D"))
+    if span < DAILY_UNDER_DAYS:
+        unit = "D"
+    elif span > YEARLY_OVER_YEARS * 365.25:
+        unit = "Y"
     else:
-        unit = _month
-    per_bucket: Counter[date] = Counter()
-    # Where each day's bucket starts, without the dearer end that unit() works out too.
-    start_of = {_day: lambda d: d, _month: lambda d: d.replace(day=1)}.get(
-        unit, lambda d: d.replace(month=1, day=1)
+        unit = "M"
+    starts = stamps.astype(f"datetime64[{unit}]")
+    buckets = np.arange(starts.min(), starts.max() + 1)
+    per_bucket = np.bincount(
+        (starts - buckets[0]).astype(np.int64), weights=counts, minlength=len(buckets)
     )
-    for day, n in per_day.items():
-        per_bucket[start_of(day)] += n
-    buckets = []
-    start, end = unit(first)
-    while True:
-        buckets.append(TimeBucket(start.isoformat(), end.isoformat(), per_bucket[start]))
-        if end >= last:  # checked before stepping on: the day after 9999-12-31 overflows
-            return buckets
-        start, end = unit(end + timedelta(days=1))
-
-
-def _day(day: date) -> tuple[date, date]:
-    return day, day
-
-
-def _month(day: date) -> tuple[date, date]:
-    start = day.replace(day=1)
-    following = (start + timedelta(days=32)).replace(day=1)
-    return start, following - timedelta(days=1)
-
-
-def _year(day: date) -> tuple[date, date]:
-    return date(day.year, 1, 1), date(day.year, 12, 31)
+    begins = buckets.astype("datetime64[D]").tolist()
+    ends = ((buckets + 1).astype("datetime64[D]") - 1).tolist()
+    return [
+        TimeBucket(begin.isoformat(), end.isoformat(), int(n))
+        for begin, end, n in zip(begins, ends, per_bucket.tolist(), strict=True)
+    ]

@@ -81,6 +81,9 @@ def test_timeline_units_by_span() -> None:
     # overflow.
     last = timeline({**_counts(date(9999, 12, 31)), UNDATED: 3})
     assert [(b.label, b.count) for b in last] == [("9999-12-31", 1)]
+    for span in (date(9999, 6, 1), date(9980, 6, 1)):  # months, then years, to the last day
+        final = timeline(_counts(span, date(9999, 12, 31)))[-1]
+        assert (final.end, final.count) == ("9999-12-31", 1)
     assert timeline({UNDATED: 2}) == []
 
 
