@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from index.facets import UNDATED
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Microseconds in a day, the unit of the date column's numbers.
 DAY = 86_400_000_000
@@ -16,7 +17,6 @@ DAY = 86_400_000_000
 DAILY_UNDER_DAYS = 90
 #: Hits spread over more years than this are counted per year.
 YEARLY_OVER_YEARS = 10
-_FIRST_DAY = np.datetime64("0001-01-01", "D")
 
 
 @dataclass
@@ -42,6 +42,8 @@ def timeline(counts: Mapping[Any, int]) -> list[TimeBucket]:
 
     Undated hits are left out; see ``day_timeline`` for the buckets.
     """
+    import numpy as np  # here, as in day_timeline: a one-off CLI search never loads numpy
+
     dated = [(key // DAY, n) for key, n in counts.items() if key != UNDATED]
     return day_timeline(
         np.array([day for day, _ in dated], dtype=np.int64),
@@ -58,9 +60,11 @@ def day_timeline(days: np.ndarray, counts: np.ndarray) -> list[TimeBucket]:
     """
     if not len(days):
         return []
+    import numpy as np
+
     # numpy's calendar units bucket every day at once: a Python loop over the distinct days
     # was a tenth of an API search at 20,000 articles.
-    stamps = _FIRST_DAY + days.astype("timedelta64[D]")
+    stamps = np.datetime64("0001-01-01", "D") + days.astype("timedelta64[D]")
     span = int((stamps.max() - stamps.min()) // np.timedelta64(1, "D"))
     if span < DAILY_UNDER_DAYS:
         unit = "D"
