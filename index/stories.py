@@ -34,7 +34,7 @@ from whoosh.searching import Searcher
 
 from index.shingles import MIN_WORDS, NUM_PERM, SHINGLE_WORDS, signature
 from index.store import crash_point, fsync_dir
-from index.writer import BatchWriter
+from index.writer import BatchWriter, CommitOnExit
 
 #: The key under which a prepared document carries its signature to the writer.
 SIGNATURE = "_story_signature"
@@ -244,7 +244,7 @@ def story_field() -> ID:
     return ID(stored=True, sortable=True)
 
 
-class StoryWriter:
+class StoryWriter(CommitOnExit):
     """Gives each article its story before it is written, and commits the LSH state with
     the Whoosh commit it belongs to; used like ``BatchWriter``.
 
@@ -342,12 +342,3 @@ class StoryWriter:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
-
-    def __enter__(self) -> StoryWriter:
-        return self
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.cancel()

@@ -6,7 +6,7 @@ import errno
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
@@ -113,7 +113,28 @@ class _SegmentWriter(SegmentWriter):
             self.storage = storage
 
 
-class BatchWriter:
+class CommitOnExit:
+    """A writer used in a ``with`` block: commits when the block ends, cancels on an error."""
+
+    def commit(self) -> None:
+        """Make what is pending durable."""
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        """Drop what is pending."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
+
+
+class BatchWriter(CommitOnExit):
     """One writer for a whole run that commits every ``batch_size`` changes.
 
     Each commit is atomic in Whoosh (a new table of contents is renamed into place), so a
@@ -197,15 +218,6 @@ class BatchWriter:
             self._writer.cancel()
             self._writer = None
             self.pending = 0
-
-    def __enter__(self) -> BatchWriter:
-        return self
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
-            self.cancel()
 
 
 def ids_under(known: dict[str, Known], origins: Iterable[str]) -> Iterator[str]:
