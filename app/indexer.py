@@ -225,7 +225,8 @@ def load_segmenter(
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
     try:
-        segmenter = train_segmenter(sample)
+        # The restorer is learned only if some article turns out to need it.
+        segmenter = train_segmenter(sample, defer_restorer=True)
     except Exception:  # odd text must not stop indexing; the shipped model still works
         return default_segmenter(), False
     model = Path(index_dir) / SEGMENTER_FILE

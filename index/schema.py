@@ -7,6 +7,7 @@ from typing import Any
 
 from whoosh.analysis import CompositeAnalyzer, StemmingAnalyzer, Token
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.formats import Characters, Positions
 from whoosh.lang.porter import stem
 from whoosh.scoring import BM25F, WeightingModel
 
@@ -47,33 +48,59 @@ class ArchiveAnalyzer(CompositeAnalyzer):
         **kwargs: Any,
     ) -> Iterator[Token]:
         """Tokens of ``value``: stemmed words, stop words and one-letter words left out."""
-        tokenizer, _lower, stops, stemmer = self.items
         if not removestops or kwargs.keys() - {"boosts"} or not isinstance(value, str):
             kwargs.update(positions=positions, chars=chars, removestops=removestops, mode=mode)
             return super().__call__(value, **kwargs)
-        stem_fn = _cached_stem if stemmer.stemfn is stem and not stemmer.lang else stemmer._stem
         token = Token(positions, chars, removestops=True, mode=mode, **kwargs)
-        return _tokens(value, token, tokenizer.expression, stops, stem_fn, stemmer.ignore)
+        return _tokens(value, token, *self._parts())
+
+    def postings(self, value: str, fmt: Positions) -> list[tuple[bytes, int, float, bytes]]:
+        """What ``fmt.word_values`` makes of this analyzer's tokens, term by term, without a
+        Token per word: (term, frequency, weight, encoded positions or characters)."""
+        chars = isinstance(fmt, Characters)
+        seen: dict[str, list[Any]] = {}
+        for term, pos, match in _terms(value, *self._parts()):
+            entry = (pos, match.start(), match.end()) if chars else pos
+            found = seen.get(term)
+            if found is None:
+                seen[term] = [entry]
+            else:
+                found.append(entry)
+        boost = fmt.field_boost
+        return [(t.encode(), len(p), float(len(p)) * boost, fmt.encode(p)) for t, p in seen.items()]
+
+    def _parts(self) -> tuple[Any, Any, Any, frozenset[str]]:
+        tokenizer, _lower, stops, stemmer = self.items
+        stem_fn = _cached_stem if stemmer.stemfn is stem and not stemmer.lang else stemmer._stem
+        return tokenizer.expression, stops, stem_fn, stemmer.ignore
 
 
-def _tokens(
-    value: str, token: Token, expression: Any, stops: Any, stem_fn: Any, ignore: frozenset[str]
-) -> Iterator[Token]:
-    """The loop of ``ArchiveAnalyzer``: what RegexTokenizer | LowercaseFilter |
-    StopFilter(renumber=True) | StemFilter yield, one reused Token as they do."""
+def _terms(
+    value: str, expression: Any, stops: Any, stem_fn: Any, ignore: frozenset[str]
+) -> Iterator[tuple[str, int, Any]]:
+    """What RegexTokenizer | LowercaseFilter | StopFilter(renumber=True) | StemFilter keep
+    of ``value``: (term, position, the word's match)."""
     stoplist, minsize, maxsize = stops.stops, stops.min, stops.max
-    positions, chars = token.positions, token.chars
     pos = -1
     for index, match in enumerate(expression.finditer(value)):
         text = match.group(0).lower()
         if len(text) < minsize or (maxsize is not None and len(text) > maxsize) or text in stoplist:
             continue
-        token.text = text if text in ignore else stem_fn(text)
+        # Like StopFilter: the first word keeps its place, the rest follow it closely.
+        pos = index if pos < 0 else pos + 1
+        yield (text if text in ignore else stem_fn(text)), pos, match
+
+
+def _tokens(
+    value: str, token: Token, expression: Any, stops: Any, stem_fn: Any, ignore: frozenset[str]
+) -> Iterator[Token]:
+    """The loop of ``ArchiveAnalyzer``: the tokens the chain yields, one reused Token as they do."""
+    positions, chars = token.positions, token.chars
+    for term, pos, match in _terms(value, expression, stops, stem_fn, ignore):
+        token.text = term
         token.boost = 1.0
         token.stopped = False
         if positions:
-            # Like StopFilter: the first word keeps its place, the rest follow it closely.
-            pos = index if pos < 0 else pos + 1
             token.pos = pos
         if chars:
             token.startchar = match.start()
@@ -100,6 +127,14 @@ class ArchiveText(TEXT):
         """The postings of ``value``, computed unless they come with it."""
         if isinstance(value, Postings):
             return iter(value.items)
+        analyzer, fmt = self.analyzer, self.format
+        if (
+            isinstance(value, str)
+            and not kwargs
+            and isinstance(analyzer, ArchiveAnalyzer)
+            and type(fmt) in (Positions, Characters)
+        ):
+            return iter(analyzer.postings(value, fmt))
         return super().index(value, **kwargs)
 
 

@@ -13,6 +13,7 @@ from whoosh.index import FileIndex
 from whoosh.query import Term
 from whoosh.writing import IndexWriter, SegmentWriter
 
+from index.codec import ArchiveCodec
 from index.errors import IndexUnwritable
 from index.schema import POSTED_FIELDS, ArchiveText, Postings, make_schema
 from index.store import crash_point
@@ -168,7 +169,9 @@ class BatchWriter(CommitOnExit):
 
     def _current(self) -> IndexWriter:
         if self._writer is None:
-            self._writer = _SegmentWriter(self.ix, limitmb=self.limitmb, timeout=30.0)
+            self._writer = _SegmentWriter(
+                self.ix, limitmb=self.limitmb, timeout=30.0, codec=ArchiveCodec()
+            )
         return self._writer
 
     def add(self, doc: dict[str, Any], replace: bool) -> None:

@@ -6,10 +6,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.reading import SegmentReader
 
 from app.indexer import Settings, index_paths
+from index.schema import ArchiveAnalyzer
 from index.store import live_dir, open_index, open_or_create_index
 from index.writer import BatchWriter, known_documents, with_postings
 
@@ -86,3 +87,24 @@ def test_merges_read_segments_mapped_and_the_writer_reads_unmapped_after(
     with ix.reader() as reader:
         assert reader.doc_count() == 8
     assert opened and not any(opened)
+
+
+def test_blocks_of_one_posting_are_stored_uncompressed(tmp_path: Path, sample_dir: Path) -> None:
+    """zlib makes a block of one posting larger and costs a call per term: such blocks are
+    written plain, larger ones compressed, and both read back as Whoosh wrote them."""
+    index_dir = tmp_path / "index"
+    index_paths([sample_dir], index_dir, Settings(workers=1))
+    ix = open_index(index_dir)
+    assert all(type(s.codec()) is W3Codec for s in ix._segments())  # opens without our codec
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        levels = {}
+        for term in reader.lexicon("text"):
+            matcher = reader.postings("text", term)
+            ids = list(matcher.all_ids())
+            levels.setdefault(len(ids), set()).add(matcher._compression)
+            if len(ids) == 1:  # its word is where the posting says
+                (_pos, start, end), *_ = reader.postings("text", term).value_as("characters")
+                text = searcher.stored_fields(ids[0])["text"]
+                assert ArchiveAnalyzer()(text[start:end]).__next__().text == term.decode()
+    assert levels[1] == {0} and levels[2] == {3}

@@ -136,6 +136,17 @@ def test_analyzer_gives_whoosh_tokens(options: dict[str, Any]) -> None:
         assert tokens(ours, text) == tokens(whoosh, text)
 
 
+def test_fields_post_as_whoosh() -> None:
+    """Postings made straight from the analyzer's words are Whoosh's, byte for byte."""
+    from whoosh.fields import FieldType
+
+    schema = make_schema()
+    odd = ["", "a", "The the THE", "İstanbul ǅemal straße x.y.z 3.14", "word " * 300]
+    for name in ("title", "text"):
+        for text in [*sample_texts(), *odd]:
+            assert list(schema[name].index(text)) == list(FieldType.index(schema[name], text))
+
+
 def test_punkt_sentences_as_nltk() -> None:
     """Punkt with ``re`` patterns splits exactly where NLTK's own tokenizer does."""
     segmenter = default_segmenter()

@@ -199,3 +199,64 @@ def test_collection_model_learns_from_all_of_the_input(tmp_path, monkeypatch) ->
     assert trained
     seen = set(seg.model.lex_keys.tolist())
     assert {zlib.crc32(b"zarquon"), zlib.crc32(b"quillbury")} <= seen
+
+
+def test_deferred_restorer_is_learned_when_first_needed() -> None:
+    """A collection's restorer is learned only for a text that needs restoring, and is the
+    restorer learned up front from the same texts; Punkt is the same either way."""
+    from archive.segment import TRAINING_DIR, _sample_texts
+
+    texts = _sample_texts() + _sample_texts(TRAINING_DIR)
+    eager = default_segmenter()
+    deferred = train_segmenter(texts, defer_restorer=True)
+    for text in [t for t in texts if not is_unpunctuated(t)][:20]:
+        assert deferred.segment(text) == eager.segment(text)
+    assert deferred._model is None  # punctuated text never needed it
+    sent = pickle.loads(pickle.dumps(deferred))  # as workers and the saved model get it
+    stripped = strip_punctuation(" ".join(texts[:3]))
+    assert sent.segment(stripped) == eager.segment(stripped)
+    assert sent._model is not None and deferred._model is None
+    again = pickle.loads(pickle.dumps(sent))  # once learned, it travels with the segmenter
+    assert again._model is not None and again.segment(stripped) == eager.segment(stripped)
+
+
+def test_plain_regex_punkt_learns_as_nltk() -> None:
+    """The trainer sparing NLTK's timed pattern, and its faster tokens, learn NLTK's model."""
+    from nltk.tokenize.punkt import PunktToken, PunktTrainer
+
+    from archive.segment import SEED_ABBREVIATIONS, TRAINING_DIR, _sample_texts, train_punkt
+
+    texts = _sample_texts() + _sample_texts(TRAINING_DIR)
+    nltk_trainer = PunktTrainer()
+    nltk_trainer.INCLUDE_ALL_COLLOCS = True
+    for text in texts:
+        nltk_trainer.train(text, finalize=False)
+    nltk_trainer.finalize_training()
+    expected = nltk_trainer.get_params()
+    expected.abbrev_types.update(SEED_ABBREVIATIONS)
+    ours = train_punkt(texts)
+    for name in ("abbrev_types", "collocations", "sent_starters", "ortho_context"):
+        assert getattr(ours, name) == getattr(expected, name), name
+    # Our token sets NLTK's properties by name; a new one in NLTK must be added there.
+    assert PunktToken._properties == ["parastart", "linestart", "sentbreak", "abbr", "ellipsis"]
+
+
+def test_a_punctuated_collection_saves_its_model_without_a_restorer(tmp_path, monkeypatch) -> None:
+    from app import indexer
+    from archive.segment import DeferredSegmenter
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(60):
+        (folder / f"{n:03d}.txt").write_text(
+            f"Story {n}\n\nThe council met on Monday. Mr. Hale said the vote was close. "
+            "Residents said they were pleased. Work begins in spring.\n",
+            encoding="utf-8",
+        )
+    monkeypatch.setattr(indexer, "TRAINING_ARTICLES", 60)
+    indexer.index_paths([folder], tmp_path / "index", indexer.Settings(workers=1))
+    saved = indexer.collection_segmenter(tmp_path / "index")
+    assert isinstance(saved, DeferredSegmenter) and saved._model is None
+    eager = train_segmenter(saved.texts)
+    stripped = "the council met on monday mr hale said the vote was close residents were pleased"
+    assert saved.segment(stripped) == eager.segment(stripped)
