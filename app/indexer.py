@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.workers import make_pool
+from app.workers import make_pool, start_pool_server
 from archive.clean import clean_line, clean_text
 from archive.edits import edit_hash
 from archive.errors import NothingToIndex
@@ -354,6 +354,7 @@ class IndexRun:
         """Index into ``index_dir``, which the caller has locked; a rebuild passes the
         ``previous`` index, whose articles' versions it keeps."""
         settings, report = self.settings, self.report
+        start_pool_server(settings, init_worker)  # its imports overlap learning the model
         segmenter, report.trained_segmenter = load_segmenter(
             index_dir,
             self.paths,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing import forkserver
 from typing import Protocol
 
 from app.chunks import WINDOW_PER_WORKER, MapFn, bounded_map
@@ -37,6 +38,21 @@ class WorkSettings(Protocol):
     def scheduler(self) -> str | None: ...
 
 
+def start_pool_server(settings: WorkSettings, initializer: Callable[..., None]) -> None:
+    """Start the process that local workers are forked from, importing the initializer's
+    module, so that start-up overlaps what the run does before it needs workers."""
+    if settings.scheduler or settings.worker_count <= 1:
+        return
+    _server_context(initializer)
+    forkserver.ensure_running()
+
+
+def _server_context(initializer: Callable[..., None]) -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([initializer.__module__])
+    return context
+
+
 @contextmanager
 def make_pool(
     settings: WorkSettings, initializer: Callable[..., None], initargs: tuple
@@ -56,8 +72,7 @@ def make_pool(
     # Workers are forked from a fresh server process rather than from this one, so they
     # do not inherit this process's open files: the run lock above all, which a worker
     # outliving a killed run would otherwise hold forever.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([initializer.__module__])
+    context = _server_context(initializer)
     executor: Executor = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,

@@ -272,3 +272,25 @@ def test_untitled_article_takes_its_first_sentence_as_title(
         title = searcher.document("wire")["title"]
     assert title.startswith("The council met on monday") and len(title) <= 102
     assert not title.endswith(("the …", " …  …"))
+
+
+def test_the_workers_server_starts_before_the_sentence_model_is_learned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_dir: Path
+) -> None:
+    """Its imports overlap learning the model; a run on one process starts none."""
+    from multiprocessing import forkserver
+
+    from app import indexer
+
+    seen: list[int | None] = []
+    learn = indexer.load_segmenter
+
+    def load_segmenter(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(forkserver._forkserver._forkserver_pid)  # type: ignore[attr-defined]
+        return learn(*args, **kwargs)
+
+    monkeypatch.setattr(indexer, "load_segmenter", load_segmenter)
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]
+    index_paths([sample_dir], tmp_path / "one", Settings(workers=1))
+    index_paths([sample_dir], tmp_path / "two", Settings(workers=2))
+    assert seen[0] is None and seen[1] is not None
