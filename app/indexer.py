@@ -27,6 +27,7 @@ from archive.segment import (
     Segmenter,
     collection_sample,
     default_segmenter,
+    is_unpunctuated,
     train_segmenter,
 )
 from archive.summarize import DEFAULT_SENTENCES, DEFAULT_SUMMARIZER, summarize
@@ -219,14 +220,14 @@ def load_segmenter(
     saved = None if retrain else _saved_segmenter(index_dir)
     if saved is not None:
         return saved, False
-    sample = collection_sample(
-        paths, fmt, options, TRAINING_ARTICLES, TRAINING_CHARS, TRAINING_SCAN
-    )
+    drawn = collection_sample(paths, fmt, options, TRAINING_ARTICLES, TRAINING_CHARS, TRAINING_SCAN)
+    sample = [text for text in drawn if not is_unpunctuated(text)]
     if len(sample) < MIN_TRAINING_ARTICLES:
         return default_segmenter(), False
     try:
-        # The restorer is learned only if some article turns out to need it.
-        segmenter = train_segmenter(sample, defer_restorer=True)
+        # A collection whose sample is punctuated throughout learns its restorer only if
+        # some article turns out to need it; one with stripped articles learns it now, once.
+        segmenter = train_segmenter(sample, defer_restorer=len(sample) == len(drawn))
     except Exception:  # odd text must not stop indexing; the shipped model still works
         return default_segmenter(), False
     model = Path(index_dir) / SEGMENTER_FILE

@@ -376,7 +376,7 @@ def collection_sample(
     max_chars: int,
     scan: int,
 ) -> list[str]:
-    """Cleaned punctuated texts of up to k articles drawn from all of the input.
+    """Cleaned texts of up to k articles drawn from all of the input.
 
     With more files than k, every n-th file is read rather than all of them; records are
     then drawn evenly from the first ``scan`` read, so a huge input costs a bounded read.
@@ -385,8 +385,7 @@ def collection_sample(
     files = files[:: max(1, len(files) // k)]
     items = itertools.chain.from_iterable(read_file(f, ff, root, options) for f, root, ff in files)
     texts = (item.text[:max_chars] for item in items if isinstance(item, Article))
-    drawn = (clean_text(t) for t in spread_sample(itertools.islice(texts, scan), k))
-    return [t for t in drawn if not is_unpunctuated(t)]
+    return [clean_text(t) for t in spread_sample(itertools.islice(texts, scan), k)]
 
 
 def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:

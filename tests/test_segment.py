@@ -241,22 +241,33 @@ def test_plain_regex_punkt_learns_as_nltk() -> None:
     assert PunktToken._properties == ["parastart", "linestart", "sentbreak", "abbr", "ellipsis"]
 
 
-def test_a_punctuated_collection_saves_its_model_without_a_restorer(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("stripped_articles", [0, 3])
+def test_only_a_punctuated_collection_defers_its_restorer(
+    tmp_path, monkeypatch, stripped_articles: int
+) -> None:
+    """Learned when the sample shows stripped articles (once, saved with the model), else
+    left until an article needs it."""
     from app import indexer
     from archive.segment import DeferredSegmenter
 
     folder = tmp_path / "in"
     folder.mkdir()
+    story = (
+        "The council met on Monday. Mr. Hale said the vote was close. "
+        "Residents said they were pleased. Work begins in spring. "
+    )
     for n in range(60):
-        (folder / f"{n:03d}.txt").write_text(
-            f"Story {n}\n\nThe council met on Monday. Mr. Hale said the vote was close. "
-            "Residents said they were pleased. Work begins in spring.\n",
-            encoding="utf-8",
-        )
+        text = story * 2
+        if n < stripped_articles:
+            text = strip_punctuation(text).lower()
+        (folder / f"{n:03d}.txt").write_text(f"Story {n}\n\n{text}\n", encoding="utf-8")
     monkeypatch.setattr(indexer, "TRAINING_ARTICLES", 60)
     indexer.index_paths([folder], tmp_path / "index", indexer.Settings(workers=1))
     saved = indexer.collection_segmenter(tmp_path / "index")
+    stripped = strip_punctuation(story * 3).lower()
+    if stripped_articles:
+        assert not isinstance(saved, DeferredSegmenter)
+        return
     assert isinstance(saved, DeferredSegmenter) and saved._model is None
     eager = train_segmenter(saved.texts)
-    stripped = "the council met on monday mr hale said the vote was close residents were pleased"
     assert saved.segment(stripped) == eager.segment(stripped)
