@@ -89,22 +89,24 @@ def test_merges_read_segments_mapped_and_the_writer_reads_unmapped_after(
     assert opened and not any(opened)
 
 
-def test_blocks_of_one_posting_are_stored_uncompressed(tmp_path: Path, sample_dir: Path) -> None:
-    """zlib makes a block of one posting larger and costs a call per term: such blocks are
-    written plain, larger ones compressed, and both read back as Whoosh wrote them."""
+def test_a_term_in_one_document_has_its_posting_inlined(tmp_path: Path, sample_dir: Path) -> None:
+    """Such a term is most of a segment's: its posting goes in its entry in the term table,
+    with no block (pickle, zlib, header) of its own, and reads back as written."""
     index_dir = tmp_path / "index"
     index_paths([sample_dir], index_dir, Settings(workers=1))
     ix = open_index(index_dir)
     assert all(type(s.codec()) is W3Codec for s in ix._segments())  # opens without our codec
+    found = set()
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        levels = {}
-        for term in reader.lexicon("text"):
-            matcher = reader.postings("text", term)
-            ids = list(matcher.all_ids())
-            levels.setdefault(len(ids), set()).add(matcher._compression)
-            if len(ids) == 1:  # its word is where the posting says
-                (_pos, start, end), *_ = reader.postings("text", term).value_as("characters")
-                text = searcher.stored_fields(ids[0])["text"]
-                assert ArchiveAnalyzer()(text[start:end]).__next__().text == term.decode()
-    assert levels[1] == {0} and levels[2] == {3}
+        assert isinstance(reader, SegmentReader)
+        for fieldname in ("text", "id"):
+            for term in reader.lexicon(fieldname):
+                info = reader._terms.term_info(fieldname, term)
+                found.add((fieldname, info.doc_frequency() == 1, info.is_inlined()))
+                if fieldname == "text" and info.doc_frequency() == 1:  # the word is where it says
+                    (doc,) = reader.postings("text", term).all_ids()
+                    (_pos, start, end), *_ = reader.postings("text", term).value_as("characters")
+                    text = searcher.stored_fields(doc)["text"]
+                    assert next(ArchiveAnalyzer()(text[start:end])).text == term.decode()
+    assert found == {("text", True, True), ("text", False, False), ("id", True, True)}
