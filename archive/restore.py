@@ -22,8 +22,8 @@ _PUNCT_RE = re.compile(r"[^\w\s]+")
 
 N_FEATURES = 2**20
 # v1 was scikit-learn's FeatureHasher (murmurhash); v2 is the crc32/splitmix hashing below;
-# v3 adds the casing lexicon.
-FEATURE_VERSION = 3
+# v3 adds the casing lexicon; v4 its sentence-final bit and the document's repeats.
+FEATURE_VERSION = 4
 # Decoding offset for learned models; with the length prior, 0 gave the best F1 on
 # held-out BBC articles (the default 0.5 suits the capitalisation heuristic).
 TRAINED_BIAS = 0.0
@@ -179,10 +179,17 @@ def _token_table(docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]
     after_fw = np.zeros(key.size, dtype=bool)
     after_fw[1:] = (col[_FW][:-1] == 1) & (col[_ISLOW][:-1] == 1)
     mid = np.isin(key, key[after_fw & (col[_CAP] == 1) & (col[_ST] == 0)])
-    return np.vstack([col, capvar, mid]), gaps
+    # How often the document writes the word capitalised: a name recurs, a capital that
+    # only starts a sentence rarely does.
+    cap_keys, cap_counts = np.unique(key[col[_CAP] == 1], return_counts=True)
+    capn = np.zeros(key.size, dtype=np.int64)
+    if cap_keys.size:
+        at = np.minimum(np.searchsorted(cap_keys, key), cap_keys.size - 1)
+        capn = np.where(cap_keys[at] == key, np.minimum(cap_counts[at], 3), 0)
+    return np.vstack([col, capvar, mid, capn]), gaps
 
 
-N_TEMPLATES = 25
+N_TEMPLATES = 31
 
 
 def _lexicon_codes(col: np.ndarray, keys: np.ndarray, vals: np.ndarray) -> np.ndarray:
@@ -202,15 +209,21 @@ def _casing(col: np.ndarray, gaps: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     start[gaps[y == 1] + 1] = True
     is_word = (col[_SHP] != _BOS) & (col[_SHP] != _EOS)
     cap = (col[_CAP] == 1) & is_word
-    flags = np.stack([(col[_ISLOW] == 1) & is_word, cap & ~start, cap & start]).astype(np.int64)
+    end = np.zeros(col.shape[1], dtype=bool)
+    end[gaps[y == 1]] = True
+    end[:-1] |= col[_SHP][1:] == _EOS
+    flags = np.stack(
+        [(col[_ISLOW] == 1) & is_word, cap & ~start, cap & start, end & is_word]
+    ).astype(np.int64)
     doc = np.cumsum(col[_SHP] == _BOS) - 1
     keys, inv = np.unique(col[_LOW], return_inverse=True)
     total = np.stack([np.bincount(inv, weights=f, minlength=keys.size) for f in flags])
     pair_keys, pair_inv = np.unique(doc << 32 | col[_LOW], return_inverse=True)
     own = np.stack([np.bincount(pair_inv, weights=f, minlength=pair_keys.size) for f in flags])
     others = total[:, inv] - own[:, pair_inv]
-    codes = ((others > 0) * np.array([[1], [2], [4]])).sum(axis=0)
-    vals = ((total > 0) * np.array([[1], [2], [4]])).sum(axis=0)
+    bits = np.array([[1], [2], [4], [8]])
+    codes = ((others > 0) * bits).sum(axis=0)
+    vals = ((total > 0) * bits).sum(axis=0)
     keep = (vals > 0) & np.isin(keys, col[_LOW][is_word])
     return keys[keep], vals[keep].astype(np.int8), codes * is_word
 
@@ -230,7 +243,12 @@ def _gap_indices(
         ortho = _lexicon_codes(col, *lexicon)
     else:
         ortho = np.zeros(col.shape[1], dtype=np.int64)
-    word, shape, fw, st, suf, ln, _islow, _cap, capv, midn = col
+    word, shape, fw, st, suf, ln, _islow, _cap, capv, midn, capn = col
+    # Whether training text ended a sentence on the word: "ago", "said", "year" do, "rival",
+    # "maker", "giant" (before a name) do not; the lexicon knows more such words than the
+    # word-pair weights learned from the same small text.
+    fin = ortho >> 3
+    ortho = ortho & 7
     a, b, pp, nn = g, g + 1, g - 1, g + 2
     sa, sb = shape[a], shape[b]
     wa, wb = word[a], word[b]
@@ -239,6 +257,12 @@ def _gap_indices(
     cv = (sb == _XX) & (capv[b] == 1)
     mn = ((sb == _SHAPES["X"]) | (sb == _SHAPES["X1"]) | (sb == _XX)) & (midn[b] == 1)
     small = fa + 2 * fb + 4 * sb  # flags packed so one hash covers the conjunction
+    # A word pair the document repeats ("Mittal Steel", "Formula One") is a phrase, not
+    # two sentences meeting twice; only the input itself can tell, whatever the training.
+    doc = np.cumsum(shape == _BOS)[a]
+    pair = _combine(7, doc, wa, wb)
+    _, pair_inv, pair_n = np.unique(pair, return_inverse=True, return_counts=True)
+    rep = np.minimum(pair_n[pair_inv], 3)
     feats = [
         np.zeros_like(wa),
         wa,
@@ -265,6 +289,12 @@ def _gap_indices(
         ortho[b] + 8 * sb + 128 * fa,
         ortho[b] + 8 * stb + 16 * ortho[nn] + 128 * (sa == _SHAPES["x"]),
         _combine(6, wa, ortho[b]),
+        fin[a] + 2 * ortho[b] + 16 * sb,
+        fin[a] + 2 * fa + 4 * sa + 64 * stb,
+        fin[a] + 2 * ortho[a] + 16 * sa,
+        capn[b] + 4 * capv[b] + 8 * stb + 16 * fa + 32 * sb,
+        rep + 4 * sa + 64 * sb,
+        rep + 4 * stb + 8 * fa,
     ]
     out = np.empty((g.size, N_TEMPLATES), dtype=np.int32)
     mask = np.uint64(N_FEATURES - 1)
@@ -284,12 +314,16 @@ class BoundaryModel:
     min_words: int = MIN_WORDS
     max_words: int = MAX_WORDS
     # Casing lexicon learned from the training text: lowercase-form hashes (sorted) and
-    # how the word was written there (1 lowercase, 2 capitalised mid-sentence, 4 at a start).
+    # how the word was written there (1 lowercase, 2 capitalised mid-sentence, 4 at a start,
+    # 8 ending a sentence).
     lex_keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     lex_vals: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     # Log-probability of each sentence length (index = words) plus LENGTH_OFFSET.
     length_prior: np.ndarray | None = None
     bias: float = 0.5  # added to each gap's log-odds; tuned so decoding is not too eager
+    # Multiplies the learned log-odds before the bias: under 1 for a model learned from
+    # little text, which is overconfident on text unlike its own.
+    scale: float = 1.0
     # Bumped whenever the hashing changes, so a model saved by an older version is
     # refused on load (and relearned) instead of scoring with meaningless weights.
     feature_version: int = FEATURE_VERSION
@@ -310,7 +344,7 @@ class BoundaryModel:
         if coef is None:
             coef = self._dense()
             object.__setattr__(self, "_coef_cache", coef)
-        scores = coef[x].sum(axis=1, dtype=np.float64) + self.intercept + self.bias
+        scores = (coef[x].sum(axis=1, dtype=np.float64) + self.intercept) * self.scale + self.bias
         return scores - _never_final(words)
 
     def boundaries(self, words: Sequence[str], scores: np.ndarray | None = None) -> list[int]:

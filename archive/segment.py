@@ -40,7 +40,7 @@ TRAINING_DIR = pathlib.Path(__file__).parent / "data" / "training"
 
 # Seeded so a small training set cannot make "Mr." or "U.S." end a sentence.
 SEED_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep rev hon pres
+    """mr mrs ms dr prof sr jr st mt gen col lt sgt capt cmdr adm gov sen rep rev hon pres cllr
     u.s u.k u.n e.u u.s.a d.c a.m p.m e.g i.e etc vs v inc ltd co corp bros dept est no nos
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat
     sun fig approx ave blvd""".split()
@@ -65,6 +65,12 @@ _MAX_SENTENCE_CHARS = 5_000
 # one doubted start in three is wrong, against one in twenty above.
 _SURE_START = 1.0
 _SURE_OPENER_START = 0.0
+# The shipped default has learned from about 30,000 words of the project's own articles,
+# whose sentences are shorter than most news (17 words against BBC's 20), so it ends
+# sentences too eagerly and too confidently on other text; its log-odds are shrunk and
+# shifted (chosen on odd-numbered BBC articles, confirmed on even ones: F1 0.838 -> 0.849).
+DEFAULT_SCALE = 0.8
+DEFAULT_BIAS = -1.0
 
 
 @dataclass(frozen=True)
@@ -398,4 +404,7 @@ def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:
 @functools.cache
 def default_segmenter() -> Segmenter:
     """The segmenter trained on the shipped fictional articles (cached per process)."""
-    return train_segmenter(_sample_texts() + _sample_texts(TRAINING_DIR))
+    seg = train_segmenter(_sample_texts() + _sample_texts(TRAINING_DIR))
+    if seg.model.indices.size:
+        seg.model.scale, seg.model.bias = DEFAULT_SCALE, DEFAULT_BIAS
+    return seg

@@ -40,6 +40,24 @@ def test_abbreviations_do_not_split() -> None:
     assert r.sentences == ["Mr. Smith met Dr. Jones in the U.S. on Monday.", "They talked."]
 
 
+def test_councillor_abbreviation_does_not_split() -> None:
+    # The training articles write "Cllr" without a full stop, so Punkt cannot learn it.
+    r = default_segmenter().segment("The leader, Cllr. Nadeem Rashid, spoke. Cllr. Jo Lee agreed.")
+    assert r.sentences == ["The leader, Cllr. Nadeem Rashid, spoke.", "Cllr. Jo Lee agreed."]
+
+
+def test_repeated_word_pair_is_less_likely_a_boundary() -> None:
+    # "Northgate Steel" recurring in the input marks it as a name, whatever the training.
+    model = default_segmenter().model
+    once = (
+        "Shares in the chip maker rose sharply on Monday after rival Northgate Steel cut its "
+        "prices the chief executive said demand was strong"
+    ).split()
+    more = once + "Analysts expect Northgate Steel to please investors in Northgate Steel".split()
+    gap = once.index("Northgate")
+    assert model.gap_scores(more)[gap] < model.gap_scores(once)[gap] - 0.2
+
+
 def test_abbreviations_with_untrained_segmenter() -> None:
     seg = train_segmenter([])
     r = seg.segment("Mrs. Brown told Prof. White. The meeting ended at 5 p.m. on Friday.")
@@ -106,8 +124,9 @@ def test_boundary_f1_on_stripped_bbc(bbc_segmenter) -> None:
 def test_default_model_on_stripped_bbc(bbc_segmenter) -> None:
     seg, test = bbc_segmenter
     p, r, f, doubtful = _restoration_figures(default_segmenter(), seg, test)
-    # Learned from the shipped fictional articles only: 0.79 before, 0.82 now.
-    assert f >= 0.81, (p, r, f)
+    # Learned from the shipped fictional articles only: 0.79, then 0.82; 0.86 with 190
+    # articles, the sentence-final and repeated-pair features and the default's calibration.
+    assert f >= 0.85, (p, r, f)
     assert doubtful < 0.4
 
 
