@@ -116,9 +116,9 @@ def _print_reference_table(
         print(f"\n* default ({DEFAULT_SUMMARIZER}) at {k} sentences, R-L:")
         for mode in MODES:
             ratio = rl(DEFAULT_SUMMARIZER, mode) / rl("textrank", mode)
-            print(f"  {mode:10s} {ratio:.3f}x TextRank's (goal >= 1.05)")
+            print(f"  {mode:10s} {ratio:.4f}x TextRank's (goal >= 1.05)")
         kept = rl(DEFAULT_SUMMARIZER, "stripped") / rl(DEFAULT_SUMMARIZER, "punctuated")
-        print(f"  stripped / punctuated {kept:.3f} (goal >= 0.95)")
+        print(f"  stripped / punctuated {kept:.4f} (goal >= 0.95)")
 
 
 def main(argv: list[str] | None = None) -> int:
