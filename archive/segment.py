@@ -61,12 +61,9 @@ _MAX_RESTORE_WORDS = 20_000
 _MAX_SENTENCE_CHARS = 5_000
 # Gap log-odds below which a restored sentence may start mid-clause. A start on a common
 # opener ("The", "He", "In") is doubted only below 0; one on another word (usually a name,
-# as in "capital. Raqqa in Syria according to") below 0.5. On held-out BBC articles about
-# one doubted start in three is wrong, against one in twenty above; such starts between 0.5
-# and 1 are wrong one time in eight, and letting them open summaries of stripped text
-# raised its R-L from 0.950 to 0.953 of the punctuated text's (0 would give 0.955, but
-# the calibrated default scores raqqa's mid-clause start at -0.06: too close).
-_SURE_START = 0.5
+# as in "capital. Raqqa in Syria according to") below 1. On held-out BBC articles about
+# one doubted start in three is wrong, against one in twenty above.
+_SURE_START = 1.0
 _SURE_OPENER_START = 0.0
 # The shipped default has learned from about 30,000 words of the project's own articles,
 # whose sentences are shorter than most news (17 words against BBC's 20), so it ends
