@@ -530,9 +530,8 @@ def _read_jsonl(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) ->
         except UnicodeDecodeError as exc:
             yield Problem(str(path), number, _undecodable(options.encoding, exc))
             continue
-        except (json.JSONDecodeError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            yield Problem(str(path), number, f"bad JSON: {reason}")
+        except (ValueError, RecursionError) as exc:
+            yield Problem(str(path), number, f"bad JSON: {_json_error(exc)}")
             continue
         if not isinstance(record, dict):
             yield Problem(str(path), number, f"bad JSON: expected an object, got {_kind(record)}")
@@ -543,6 +542,16 @@ def _read_jsonl(raw: IO[bytes], path: Path, root: Path, options: ReadOptions) ->
         yield from make_article(
             record, str(path), number, dayfirst=options.dayfirst, max_bytes=options.max_bytes
         )
+
+
+def _json_error(exc: ValueError | RecursionError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    # Python refuses to convert integers of more than 4,300 digits (a guard against
+    # quadratic conversion), with a ValueError that is not a JSONDecodeError.
+    return "a number too long to read"
 
 
 def _kind(value: Any) -> str:

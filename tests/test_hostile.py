@@ -167,6 +167,17 @@ def test_deeply_nested_json_is_flattened_not_fatal(tmp_path: Path) -> None:
         assert searcher.document("deep")["author"] == "Ann"
 
 
+def test_a_number_too_long_to_convert_is_a_bad_row_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.jsonl"
+    path.write_text(
+        '{"id": "long", "text": "Story.", "views": ' + "1" * 4301 + "}\n"
+        '{"id": "ok", "text": "Another story."}\n'
+    )
+    report = index_paths([path], tmp_path / "index", Settings(workers=1))
+    assert report.indexed == 1 and report.skipped == 1
+    assert str(report.problems[0]) == f"{path}:1: bad JSON: a number too long to read"
+
+
 def _deep_folders(root: Path, depth: int) -> None:
     """Make ``root/d/d/...`` ``depth`` deep with an article at depth 1,200, relative to open
     folders (the whole path is too long for one system call)."""
