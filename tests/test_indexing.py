@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -274,23 +276,39 @@ def test_untitled_article_takes_its_first_sentence_as_title(
     assert not title.endswith(("the …", " …  …"))
 
 
+# In a fresh interpreter: this one's fork server may already run (or be kept from stopping
+# by the children of other tests), so its state says nothing about the run's order.
+_SERVER_ORDER = """
+import sys
+from multiprocessing import forkserver
+from pathlib import Path
+from app import indexer
+from app.indexer import Settings, index_paths
+
+seen = []
+learn = indexer.load_segmenter
+
+def load_segmenter(*args, **kwargs):
+    seen.append(forkserver._forkserver._forkserver_pid)
+    return learn(*args, **kwargs)
+
+indexer.load_segmenter = load_segmenter
+out = Path(sys.argv[2])
+index_paths([Path(sys.argv[1])], out / "one", Settings(workers=1))
+index_paths([Path(sys.argv[1])], out / "two", Settings(workers=2))
+print(seen[0] is None, seen[1] is not None)
+"""
+
+
 def test_the_workers_server_starts_before_the_sentence_model_is_learned(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_dir: Path
+    tmp_path: Path, sample_dir: Path
 ) -> None:
     """Its imports overlap learning the model; a run on one process starts none."""
-    from multiprocessing import forkserver
-
-    from app import indexer
-
-    seen: list[int | None] = []
-    learn = indexer.load_segmenter
-
-    def load_segmenter(*args, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(forkserver._forkserver._forkserver_pid)  # type: ignore[attr-defined]
-        return learn(*args, **kwargs)
-
-    monkeypatch.setattr(indexer, "load_segmenter", load_segmenter)
-    forkserver._forkserver._stop()  # type: ignore[attr-defined]
-    index_paths([sample_dir], tmp_path / "one", Settings(workers=1))
-    index_paths([sample_dir], tmp_path / "two", Settings(workers=2))
-    assert seen[0] is None and seen[1] is not None
+    done = subprocess.run(
+        [sys.executable, "-c", _SERVER_ORDER, str(sample_dir), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert done.stdout.split() == ["True", "True"]
