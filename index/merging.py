@@ -13,22 +13,32 @@ from __future__ import annotations
 import heapq
 import math
 import os
+import pickle
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import groupby
+from io import BytesIO
+from itertools import accumulate, groupby
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb import filetables
 from whoosh.reading import SegmentReader
+from whoosh.system import _INT_SIZE, _SHORT_SIZE, unpack_int, unpack_ushort
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from index.errors import IndexCorrupt
 from index.settings import MERGE_FACTOR, MERGE_FLOOR
 from index.store import fsync_dir
+
+#: Bytes read at a time from each merged segment's term and posting files.
+_WINDOW_BYTES = 1 << 20
+#: A record of Whoosh's term file starts with the lengths of its key and value.
+_RECORD_LENGTHS = filetables._lengths
 
 #: A field's length in a document as Whoosh stores it (one byte) and reads it back.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
@@ -44,6 +54,23 @@ class _PerDocTarget:
     docnum: int = 0
 
 
+class _Window:
+    """Reads of a file that mostly move forward, served from one large read at a time."""
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self._start = 0
+        self._data = b""
+
+    def get(self, position: int, length: int) -> bytes:
+        """``length`` bytes from ``position``."""
+        offset = position - self._start
+        if offset < 0 or offset + length > len(self._data):
+            self._data = self._file.get(position, max(length, _WINDOW_BYTES))
+            self._start, offset = position, 0
+        return self._data[offset : offset + length]
+
+
 class _Source:
     """One merged segment: its reader, new document numbers and field lengths."""
 
@@ -55,11 +82,12 @@ class _Source:
         live[deleted] = False
         # Live documents keep their order after those of the segments before; deleted ones
         # map to -1 and are dropped.
-        self.docmap = np.where(live, base + np.cumsum(live) - 1, -1)
+        self.docmap: list[int] = np.where(live, base + np.cumsum(live) - 1, -1).tolist()
         self.live = int(live.sum())
-        self._lengths: dict[str, np.ndarray] = {}
+        self._lengths: dict[str, list[int]] = {}
+        self._postings = _Window(self.reader._terms._postfile)
 
-    def lengths(self, fieldname: str) -> np.ndarray:
+    def lengths(self, fieldname: str) -> list[int]:
         """Every document's length in ``fieldname`` as Whoosh reads it (0 without lengths)."""
         found = self._lengths.get(fieldname)
         if found is None:
@@ -68,39 +96,62 @@ class _Source:
             count = len(self.docmap)
             if perdoc.has_column(name):
                 stored = np.fromiter(perdoc.column_reader(name, LENGTHS_COLUMN), np.uint8, count)
-                found = _LENGTHS[stored]
+                found = _LENGTHS[stored].tolist()
             else:
-                found = np.zeros(count, dtype=np.int64)
+                found = [0] * count
             self._lengths[fieldname] = found
         return found
 
     def terms(self, index: int) -> Iterator[tuple[tuple[str, bytes], int, Any]]:
         """(field, term), this source's index and the term's info, in sorted order."""
-        for term, info in self.reader._terms.items():
-            yield term, index, info
+        # The term file's records read in order, as OrderedHashReader.items() does, from
+        # large reads rather than two small reads per term.
+        tindex = self.reader._terms._tindex
+        window = _Window(tindex.dbfile)
+        fieldnames = self.reader._terms._fieldunmap
+        pos, end, size = tindex.startofdata, tindex.endofdata, _RECORD_LENGTHS.size
+        while pos < end:
+            keylen, datalen = _RECORD_LENGTHS.unpack(window.get(pos, size))
+            record = window.get(pos + size, keylen + datalen)
+            (fieldnum,) = unpack_ushort(record[:_SHORT_SIZE])
+            term = (fieldnames[fieldnum], record[_SHORT_SIZE:keylen])
+            yield term, index, W3TermInfo.from_bytes(record[keylen:])
+            pos += size + keylen + datalen
 
     def postings(
-        self, fieldname: str, btext: bytes, info: Any, fmt: Any
-    ) -> Iterator[tuple[np.ndarray, Sequence[float], Sequence[bytes | None]]]:
+        self, info: Any, fixed: int | None
+    ) -> Iterator[tuple[list[int], Sequence[float], Sequence[bytes | None]]]:
         """Blocks of (old document numbers, weights, values) of one term."""
-        matcher = self.reader._terms._codec.postings_reader(
-            self.reader._terms._postfile, info, fmt, term=(fieldname, btext)
-        )
-        if not isinstance(matcher, W3LeafMatcher):  # inlined postings: a short list
-            found = []
-            while matcher.is_active():
-                found.append((matcher.id(), matcher.weight(), matcher.value()))
-                matcher.next()
-            if found:
-                ids, weights, values = zip(*found, strict=True)
-                yield np.array(ids, dtype=np.int64), weights, values
+        if info.is_inlined():
+            ids, weights, values = info.inlined_postings()
+            yield list(ids), weights, values or [None] * len(ids)
             return
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            matcher._read_values()
-            yield np.array(matcher._ids, dtype=np.int64), matcher._weights, matcher._values
-            matcher._next_block()
+        # The whole list in one read, its blocks decoded as Whoosh's W3LeafMatcher does:
+        # reading a block's header through a segment file costs a call per byte.
+        offset, length = info.extent()
+        if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves it unpacked
+            (length,) = length
+        raw = self._postings.get(offset, length)
+        if raw[: len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
+            raise IndexCorrupt(f"no posting list at {offset} in {self.reader.segment()}")
+        stream = BytesIO(raw)
+        position = len(WHOOSH3_HEADER_MAGIC)
+        while position < len(raw):
+            (size,) = unpack_int(raw[position : position + _INT_SIZE])
+            stream.seek(position + _INT_SIZE)
+            count, _, _, compression, _, _ = pickle.load(stream)
+            position += _INT_SIZE + abs(size)
+            data = raw[stream.tell() : position]
+            ids, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+            if weights is None:
+                weights = [1.0] * count
+            elif isinstance(weights, float):
+                weights = [weights] * count
+            if fixed is not None and fixed > 0:
+                values = [values[i : i + fixed] for i in range(0, len(values), fixed)]
+            yield list(accumulate(ids)), weights, values
+            if size < 0:  # the last block
+                break
 
     def close(self) -> None:
         """Close the segment's reader."""
@@ -161,24 +212,24 @@ def _write_postings(fieldwriter: Any, schema: Any, sources: list[_Source]) -> Co
         last = term
         fmt = schema[fieldname].format
         fixed = fmt.fixed_value_size()
-        add = fieldwriter.add
         started = False
         for _, n, info in group:
             source = sources[n]
             lengths = source.lengths(fieldname)
-            for old, weights, values in source.postings(fieldname, btext, info, fmt):
-                new = source.docmap[old]
-                keep = new >= 0
-                if not keep.all():
+            docmap = source.docmap
+            for old, weights, values in source.postings(info, fixed):
+                docs = [docmap[doc] for doc in old]
+                if -1 in docs:
+                    kept = [i for i, doc in enumerate(docs) if doc >= 0]
                     if fieldname in scored:
-                        gone = sum(weights[i] for i in np.flatnonzero(~keep).tolist())
+                        gone = sum(w for w, doc in zip(weights, docs, strict=True) if doc < 0)
                         # A posting's weight is its frequency times the format's boost.
                         dropped[fieldname] += round(gone / fmt.field_boost)
-                    kept = np.flatnonzero(keep).tolist()
+                    old = [old[i] for i in kept]
+                    docs = [docs[i] for i in kept]
                     weights = [weights[i] for i in kept]
                     values = [values[i] for i in kept] if fixed != 0 else values
-                    old, new = old[keep], new[keep]
-                if not len(new):
+                if not docs:
                     continue
                 if not started:
                     # A term whose every posting was deleted is left out, as Whoosh does.
@@ -189,18 +240,43 @@ def _write_postings(fieldwriter: Any, schema: Any, sources: list[_Source]) -> Co
                         field = fieldname
                     fieldwriter.start_term(btext)
                     started = True
-                docs, lens = new.tolist(), lengths[old].tolist()
-                if fixed == 0:  # no values: Whoosh reads them back as None
-                    for doc, weight, length in zip(docs, weights, lens, strict=True):
-                        add(doc, weight, b"", length)
-                else:
-                    for doc, weight, value, length in zip(docs, weights, values, lens, strict=True):
-                        add(doc, weight, value or b"", length)
+                lens = [lengths[doc] for doc in old]
+                _add_postings(fieldwriter._postwriter, docs, weights, values, lens, fixed != 0)
         if started:
             fieldwriter.finish_term()
     if field is not None:
         fieldwriter.finish_field()
     return dropped
+
+
+def _add_postings(
+    writer: Any,
+    docs: list[int],
+    weights: Sequence[float],
+    values: Sequence[bytes | None],
+    lengths: list[int],
+    valued: bool,
+) -> None:
+    """What ``W3PostingsWriter.add_posting`` does for each posting, a block at a time."""
+    limit = writer._blocklimit
+    start = 0
+    while start < len(docs):
+        if len(writer._ids) >= limit:
+            writer._write_block()
+        end = start + limit - len(writer._ids)
+        writer._ids.extend(docs[start:end])
+        chunk = weights[start:end]
+        writer._weights.extend(chunk)
+        writer._maxweight = max(writer._maxweight, max(chunk))
+        if valued:
+            writer._values.extend(v for v in values[start:end] if v)
+        sized = [n for n in lengths[start:end] if n]
+        if sized:
+            low = min(sized)
+            if writer._minlength is None or low < writer._minlength:
+                writer._minlength = low
+            writer._maxlength = max(writer._maxlength, max(sized))
+        start = end
 
 
 def _sync(storage: Any, segment: Any) -> None:
