@@ -104,7 +104,8 @@ def main() -> None:
     if not base.exists():
         t0 = time.perf_counter()
         build(base, args.articles, args.segments)
-        print(f"built {args.segments} segments of {args.articles} articles in {time.perf_counter() - t0:.0f} s")
+        took = time.perf_counter() - t0
+        print(f"built {args.segments} segments of {args.articles} articles in {took:.0f} s")
     size_mb = sum(f.stat().st_size for f in base.iterdir()) / 2**20
     print(f"{args.articles} articles in {args.segments} segments, {size_mb:.1f} MB")
     print("| round | merge | wall s | CPU-s | CPU-ms per article | peak RSS MB (before) |")
@@ -118,9 +119,10 @@ def main() -> None:
             cmd = [sys.executable, __file__, "--run", kind, "--folder", str(folder)]
             out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
             results[kind].append(out)
+            per_article = 1000 * out["cpu"] / out["docs"]
             print(
-                f"| {n + 1} | {kind} | {out['wall']:.1f} | {out['cpu']:.1f} | "
-                f"{1000 * out['cpu'] / out['docs']:.2f} | {out['peak_mb']:.0f} ({out['before_mb']:.0f}) |",
+                f"| {n + 1} | {kind} | {out['wall']:.1f} | {out['cpu']:.1f} | {per_article:.2f} | "
+                f"{out['peak_mb']:.0f} ({out['before_mb']:.0f}) |",
                 flush=True,
             )
             shutil.rmtree(folder)
