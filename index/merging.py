@@ -33,7 +33,7 @@ from whoosh.writing import SegmentWriter
 
 from index.errors import IndexCorrupt
 from index.settings import MERGE_FACTOR, MERGE_FLOOR
-from index.store import fsync_dir
+from index.store import crash_point, fsync_dir
 
 #: Bytes read at a time from each merged segment's term and posting files.
 _WINDOW_BYTES = 1 << 20
@@ -320,6 +320,7 @@ def log_merge(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
     if not chosen:
         return list(segments)
     merged = merge_segments(writer, writer.storage, chosen)
+    crash_point("merged")  # written, but named by no table of contents yet
     ids = {id(s) for s in chosen}
     first = next(n for n, s in enumerate(segments) if id(s) in ids)
     kept = [s for s in segments if id(s) not in ids]

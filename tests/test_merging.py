@@ -4,6 +4,8 @@ results."""
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,9 @@ from whoosh.index import FileIndex
 from index.merging import chosen_for_merge, merge_level
 from index.searcher import ArchiveSearcher
 from index.settings import MERGE_FACTOR, MERGE_FLOOR
-from index.store import create_index, open_index
+from index.store import create_index, live_dir, open_index
 from index.writer import BatchWriter, with_postings
+from tests.test_reliability import assert_readable, corpus, run
 from tests.test_vectored import FALLBACK, FIXED, OPTIONS, UNHURRIED
 
 COPIES = 8
@@ -137,6 +140,28 @@ def test_searches_answer_the_same_on_the_merged_index(
     finally:
         a.close()
         b.close()
+
+
+def test_a_run_killed_after_writing_a_merged_segment_keeps_its_last_commit(
+    tmp_path: Path,
+) -> None:
+    index_dir = tmp_path / "index"
+    source = corpus(tmp_path / "feed.jsonl", 60)
+    batch = ["--workers", "1", "--batch-size", "5"]
+    env = {**os.environ, "ARCHIVE_TEST_KILL_AT": "merged"}
+    killed = run(index_dir, "index", str(source), *batch, env=env)
+    assert killed.returncode == -signal.SIGKILL
+    # Killed in the commit after MERGE_FACTOR batches: the index is the last commit's.
+    assert assert_readable(index_dir) == 5 * MERGE_FACTOR
+    folder = live_dir(index_dir)
+    committed = {seg.make_filename(seg.COMPOUND_EXT) for seg in open_index(index_dir)._segments()}
+    orphans = {f.name for f in folder.glob("*.seg")} - committed
+    assert orphans, "the merged segment was written before the kill"
+    again = run(index_dir, "index", str(source), *batch)
+    assert again.returncode == 0, again.stderr
+    assert assert_readable(index_dir) == 60
+    assert len(open_index(index_dir)._segments()) < MERGE_FACTOR
+    assert not orphans & {f.name for f in folder.iterdir()}, "the next commit removes it"
 
 
 def test_tiers_merge_a_factor_of_similar_segments() -> None:
