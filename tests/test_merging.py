@@ -20,8 +20,8 @@ from index.writer import BatchWriter, with_postings
 from tests.test_reliability import assert_readable, corpus, run
 from tests.test_vectored import FALLBACK, FIXED, OPTIONS, UNHURRIED
 
-COPIES = 8
-PER_SEGMENT = 14
+COPIES = 4
+PER_SEGMENT = 15
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,7 @@ def documents(sample_index: Path) -> list[dict[str, Any]]:
         for fields in stored:
             doc = dict(fields, id=f"{fields['id']}#{copy}", story=f"{fields['story']}#{copy % 3}")
             doc["title"] = f"{fields['title']} edition{copy} edition"
+            doc["text"] = fields["text"][:1500]  # shorter: fewer terms for each commit to write
             docs.append(doc)
     return docs
 
@@ -56,12 +57,12 @@ def merged_and_direct(
     documents written by one writer as one segment."""
     root = tmp_path_factory.mktemp("merging")
     ix = create_index(root / "merged")
-    deleted = [documents[n]["id"] for n in (0, 5, 40, 41, 100, 133)]
+    deleted = [documents[n]["id"] for n in (0, 5, 40, 41, 70, 100)]
     chunks = [documents[n : n + PER_SEGMENT] for n in range(0, len(documents), PER_SEGMENT)]
     assert len(chunks) >= MERGE_FACTOR
     for n, chunk in enumerate(chunks):
         # Deletions land in segments already committed, as updates and stories' rewrites do.
-        _add(ix, chunk, deleted[: n // 2])
+        _add(ix, chunk, deleted if n == 8 else [])
     assert len(open_index(root / "merged")._segments()) == len(chunks)
     with BatchWriter(ix) as writer:
         assert writer.delete([documents[7]["id"]]) == 1  # this commit merges
@@ -129,7 +130,8 @@ def test_searches_answer_the_same_on_the_merged_index(
         for searcher in (a, b):
             searcher.vectored = vectored
         for text in FIXED + FALLBACK:
-            for options in [{}, *OPTIONS]:
+            # Whoosh's matchers answer everything the fast path does not: once per query.
+            for options in [{}, *OPTIONS] if vectored else [{}]:
                 pages = []
                 for searcher in (a, b):
                     found = searcher.search(text, limits=UNHURRIED, **options).to_dict()
