@@ -174,10 +174,12 @@ def test_tiers_merge_a_factor_of_similar_segments() -> None:
         def doc_count(self) -> int:
             return self.count
 
-    assert merge_level(1) == merge_level(MERGE_FLOOR) == 0
-    assert merge_level(MERGE_FLOOR + 1) == 0
+    assert merge_level(1) == merge_level(MERGE_FLOOR) == merge_level(2 * MERGE_FLOOR) == 0
     assert merge_level(MERGE_FLOOR * MERGE_FACTOR) == 1
-    assert merge_level(MERGE_FLOOR * MERGE_FACTOR**2 - 1) == 1
+    # A merge of a tier's segments lands in the next tier, even with half its documents
+    # deleted since (so it is not merged again with the small ones).
+    assert merge_level(MERGE_FLOOR * MERGE_FACTOR // 2) == 1
+    assert merge_level(MERGE_FLOOR * MERGE_FACTOR**2 // 2) == 2
     small = [Seg(MERGE_FLOOR) for _ in range(MERGE_FACTOR - 1)]
     big = [Seg(MERGE_FLOOR * MERGE_FACTOR) for _ in range(MERGE_FACTOR)]
     assert chosen_for_merge(small) == []
