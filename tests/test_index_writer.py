@@ -32,7 +32,9 @@ def test_the_writers_index_reads_segments_without_copying_them(
     tmp_path: Path, sample_dir: Path
 ) -> None:
     index_dir = tmp_path / "index"
-    index_paths([sample_dir], index_dir, Settings(workers=1, batch_size=5))
+    # Batches of 10: a few segments (the merge policy merges none of them), each large
+    # enough that what a reader keeps per segment is not most of what it reads.
+    index_paths([sample_dir], index_dir, Settings(workers=1, batch_size=10))
     segments = sum(f.stat().st_size for f in live_dir(index_dir).glob("*.seg"))
     assert len(list(live_dir(index_dir).glob("*.seg"))) > 1
     # A reader of mapped compound segments copies each whole into memory...
