@@ -35,3 +35,7 @@ class SearchTimedOut(SearchIndexError):
 
 class UnknownVersion(SearchIndexError):
     """An article has no version with the number asked for."""
+
+
+class IndexCorrupt(SearchIndexError):
+    """A segment read for a merge breaks the order its format guarantees."""

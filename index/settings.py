@@ -37,6 +37,11 @@ EXPORT_TIME_LIMIT = 30.0
 #: 8 million postings, every posting of the title and text of some 20,000 news articles.
 POSTINGS_CACHE_BYTES = 64 * 1024 * 1024
 SORTS = ("relevance", "newest", "oldest")
+#: Merge policy (index/merging.py): segments of about MERGE_FLOOR documents form the lowest
+#: tier, each next tier is MERGE_FACTOR times larger, and MERGE_FACTOR segments of one
+#: tier are merged into one of the next.
+MERGE_FLOOR = 1000
+MERGE_FACTOR = 10
 
 
 @dataclass(frozen=True)
