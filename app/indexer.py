@@ -222,20 +222,26 @@ def load_segmenter(
         return saved, False
     drawn = collection_sample(paths, fmt, options, TRAINING_ARTICLES, TRAINING_CHARS, TRAINING_SCAN)
     sample = [text for text in drawn if not is_unpunctuated(text)]
+    # A collection whose sample is punctuated throughout learns its restorer only if some
+    # article turns out to need it; one with stripped articles learns it now, once.
+    punctuated = len(sample) == len(drawn)
     if len(sample) < MIN_TRAINING_ARTICLES:
-        return default_segmenter(), False
+        return _shipped(punctuated), False
     try:
-        # A collection whose sample is punctuated throughout learns its restorer only if
-        # some article turns out to need it; one with stripped articles learns it now, once.
-        segmenter = train_segmenter(sample, defer_restorer=len(sample) == len(drawn))
+        segmenter = train_segmenter(sample, defer_restorer=punctuated)
     except Exception:  # odd text must not stop indexing; the shipped model still works
-        return default_segmenter(), False
+        return _shipped(punctuated), False
     model = Path(index_dir) / SEGMENTER_FILE
     model.parent.mkdir(parents=True, exist_ok=True)
     partial = model.with_suffix(".partial")
     segmenter.save(partial)
     os.replace(partial, model)  # a run killed while saving leaves no half-written model
     return segmenter, True
+
+
+def _shipped(punctuated: bool) -> Segmenter:
+    segmenter = default_segmenter()
+    return segmenter if punctuated else segmenter.ready_to_restore()
 
 
 def collection_segmenter(index_dir: Path) -> Segmenter:

@@ -183,6 +183,12 @@ class Segmenter:
         self.model = state["model"]
         self._punkt = None
 
+    def ready_to_restore(self) -> Segmenter:
+        """This segmenter with its boundary restorer learned (a deferred one is learned now,
+        before copies of it go to workers that would each learn it)."""
+        self.model.intercept  # noqa: B018 (reading the model is what learns a deferred one)
+        return self
+
     @property
     def punkt(self) -> PunktSentenceTokenizer:
         """The Punkt tokenizer built from the trained parameters."""
@@ -316,11 +322,17 @@ def train_punkt(texts: Iterable[str]) -> PunktParameters:
     return params
 
 
-def train_segmenter(texts: Iterable[str], *, defer_restorer: bool = False) -> Segmenter:
+def train_segmenter(
+    texts: Iterable[str],
+    *,
+    defer_restorer: bool = False,
+    calibration: tuple[float, float] | None = None,
+) -> Segmenter:
     """Train Punkt and the boundary restorer from punctuated texts (unpunctuated ones skipped);
-    with ``defer_restorer`` the restorer is learned the first time a text needs it."""
+    with ``defer_restorer`` the restorer is learned the first time a text needs it, and a
+    ``calibration`` (scale, bias) replaces the learned model's."""
     punctuated = [t for t in texts if t and t.strip() and not is_unpunctuated(t)]
-    deferred = DeferredSegmenter(train_punkt(punctuated), punctuated)
+    deferred = DeferredSegmenter(train_punkt(punctuated), punctuated, calibration)
     return deferred if defer_restorer else Segmenter(deferred.params, deferred.model)
 
 
@@ -329,16 +341,25 @@ class DeferredSegmenter(Segmenter):
     text first needs restoring: most collections are punctuated throughout and never do,
     and learning it was half the cost of learning a collection's model."""
 
-    def __init__(self, params: PunktParameters, texts: list[str]) -> None:
+    def __init__(
+        self,
+        params: PunktParameters,
+        texts: list[str],
+        calibration: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(params, BoundaryModel())
         self.texts = texts
+        self.calibration = calibration
         self._model: BoundaryModel | None = None  # learned when first needed
 
     @property  # type: ignore[override]
     def model(self) -> BoundaryModel:
         """The boundary restorer, learned from the training texts on first use."""
         if self._model is None:
-            self._model = train_boundary_model(self.punkt_sentences(t) for t in self.texts)
+            model = train_boundary_model(self.punkt_sentences(t) for t in self.texts)
+            if self.calibration is not None and model.indices.size:
+                model.scale, model.bias = self.calibration
+            self._model = model
         return self._model
 
     @model.setter
@@ -346,11 +367,17 @@ class DeferredSegmenter(Segmenter):
         self._model = model
 
     def __getstate__(self) -> dict:
-        return {"params": self.params, "texts": self.texts, "model": self._model}
+        return {
+            "params": self.params,
+            "texts": self.texts,
+            "calibration": self.calibration,
+            "model": self._model,
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.params = state["params"]
         self.texts = state["texts"]
+        self.calibration = state.get("calibration")  # models saved before it had none
         self._model = state["model"]
         self._punkt = None
 
@@ -403,8 +430,10 @@ def _sample_texts(folder: pathlib.Path = SAMPLE_DIR) -> list[str]:
 
 @functools.cache
 def default_segmenter() -> Segmenter:
-    """The segmenter trained on the shipped fictional articles (cached per process)."""
-    seg = train_segmenter(_sample_texts() + _sample_texts(TRAINING_DIR))
-    if seg.model.indices.size:
-        seg.model.scale, seg.model.bias = DEFAULT_SCALE, DEFAULT_BIAS
-    return seg
+    """The segmenter trained on the shipped fictional articles (cached per process); its
+    restorer is learned when a text first needs it, so punctuated text never waits for it."""
+    return train_segmenter(
+        _sample_texts() + _sample_texts(TRAINING_DIR),
+        defer_restorer=True,
+        calibration=(DEFAULT_SCALE, DEFAULT_BIAS),
+    )

@@ -290,3 +290,28 @@ def test_only_a_punctuated_collection_defers_its_restorer(
     assert isinstance(saved, DeferredSegmenter) and saved._model is None
     eager = train_segmenter(saved.texts)
     assert saved.segment(stripped) == eager.segment(stripped)
+
+
+@pytest.mark.parametrize("stripped_articles", [0, 3])
+def test_a_small_collection_gets_the_default_restorer_learned_once_if_needed(
+    tmp_path, stripped_articles: int
+) -> None:
+    """Too few articles to learn from: the shipped default serves, its restorer learned (and
+    calibrated) before copies go to the workers only when the input has stripped articles."""
+    from app import indexer
+    from archive.segment import DEFAULT_BIAS, DEFAULT_SCALE, default_segmenter
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    story = "The council met on Monday. Mr. Hale said the vote was close. Work begins in spring. "
+    for n in range(10):
+        text = strip_punctuation(story).lower() if n < stripped_articles else story
+        (folder / f"{n:03d}.txt").write_text(f"Story {n}\n\n{text}\n", encoding="utf-8")
+    default_segmenter.cache_clear()  # a fresh default, its restorer not yet learned
+    seg, trained = indexer.load_segmenter(tmp_path / "index", [folder], "auto", True)
+    assert not trained and seg is default_segmenter()
+    if not stripped_articles:
+        assert seg._model is None
+        return
+    learned = pickle.loads(pickle.dumps(seg))._model  # what the workers get
+    assert learned is not None and (learned.scale, learned.bias) == (DEFAULT_SCALE, DEFAULT_BIAS)
