@@ -102,9 +102,12 @@ class _SegmentWriter(SegmentWriter):
         return _FlushLengths(super().per_document_reader(), self.schema)
 
     def _merge_segments(self, mergetype: Any, optimize: Any, merge: Any) -> Any:
-        # Whoosh's merge re-sorts every merged posting in a pool of Python tuples; ours
-        # streams the segments' sorted term lists (index.merging).
-        return log_merge(self, list(self.segments))  # type: ignore[has-type]
+        # Whoosh's default policy re-sorts every merged posting in a pool of Python tuples;
+        # ours streams the segments' sorted term lists (index.merging). A policy, optimize
+        # or no merge asked of the commit still goes to Whoosh.
+        if mergetype is None and not optimize and merge is not False:
+            mergetype = log_merge
+        return super()._merge_segments(mergetype, optimize, merge)
 
 
 class CommitOnExit:

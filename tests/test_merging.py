@@ -79,6 +79,23 @@ def test_the_commit_merged_every_small_segment_into_one(
     assert merged.doc_count_all() == merged.doc_count() == len(documents) - 7
 
 
+@pytest.mark.parametrize("asked", [{"merge": False}, {"optimize": True}])
+def test_a_commit_that_asks_how_to_merge_gets_what_it_asks(
+    tmp_path: Path, documents: list[dict[str, Any]], asked: dict[str, bool]
+) -> None:
+    """The streaming policy replaces Whoosh's default only: no merge, or one segment."""
+    from index.writer import _SegmentWriter
+
+    ix = create_index(tmp_path / "ix")
+    for n in range(MERGE_FACTOR):
+        _add(ix, documents[n : n + 1])
+    writer = _SegmentWriter(ix)
+    writer.delete_by_term("id", documents[0]["id"])
+    writer.commit(**asked)
+    segments = open_index(tmp_path / "ix")._segments()
+    assert len(segments) == (MERGE_FACTOR if asked.get("merge") is False else 1)
+
+
 def test_merged_segment_holds_what_one_writer_writes(merged_and_direct: tuple[Path, Path]) -> None:
     a, b = (open_index(path).reader() for path in merged_and_direct)
     try:
