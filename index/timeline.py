@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from index.facets import UNDATED
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,20 +32,6 @@ class TimeBucket:
         if self.start.endswith("-01-01") and self.end.endswith("-12-31"):
             return self.start[:4]
         return self.start[:7]
-
-
-def timeline(counts: Mapping[Any, int]) -> list[TimeBucket]:
-    """Hits per day, month or year from counts keyed by the date column's numbers.
-
-    Undated hits are left out; see ``day_timeline`` for the buckets.
-    """
-    import numpy as np  # here, as in day_timeline: a one-off CLI search never loads numpy
-
-    dated = [(key // DAY, n) for key, n in counts.items() if key != UNDATED]
-    return day_timeline(
-        np.array([day for day, _ in dated], dtype=np.int64),
-        np.array([n for _, n in dated], dtype=np.int64),
-    )
 
 
 def day_timeline(days: np.ndarray, counts: np.ndarray) -> list[TimeBucket]:

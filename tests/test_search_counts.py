@@ -25,7 +25,7 @@ from index.reading import ReaderCache
 from index.schema import FACET_FIELDS, make_schema, scoring
 from index.searcher import ArchiveSearcher
 from index.store import open_index
-from index.timeline import timeline
+from tests.test_timeline import timeline
 
 #: The reference has no time limit; on a busy machine a search's could cut the counts short.
 UNHURRIED = QueryLimits(time_limit=600)

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 from click.testing import CliRunner
 from whoosh.util.times import datetime_to_long
 
@@ -14,8 +15,18 @@ from app.cli import cli
 from index.facets import UNDATED
 from index.limits import QueryLimits
 from index.searcher import ArchiveSearcher
-from index.timeline import timeline
+from index.timeline import DAY, TimeBucket, day_timeline
 from tests.sample_dates import per_month, sample_dates
+
+
+def timeline(counts: dict[int, int]) -> list[TimeBucket]:
+    """The timeline of counts keyed by the date column's numbers, undated ones left out:
+    what Whoosh's own grouping by date gives, put the way the searcher counts days."""
+    dated = [(key // DAY, n) for key, n in counts.items() if key != UNDATED]
+    return day_timeline(
+        np.array([day for day, _ in dated], dtype=np.int64),
+        np.array([n for _, n in dated], dtype=np.int64),
+    )
 
 
 def _months(first: str, last: str) -> list[str]:
