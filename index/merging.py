@@ -24,14 +24,14 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.filedb import filetables
 from whoosh.reading import SegmentReader
 from whoosh.system import _INT_SIZE, _SHORT_SIZE, unpack_int, unpack_ushort
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from index.errors import IndexCorrupt
+from index.postings import stored_lengths
 from index.settings import MERGE_FACTOR, MERGE_FLOOR
 from index.store import crash_point, fsync_dir
 
@@ -39,9 +39,6 @@ from index.store import crash_point, fsync_dir
 _WINDOW_BYTES = 1 << 20
 #: A record of Whoosh's term file starts with the lengths of its key and value.
 _RECORD_LENGTHS = filetables._lengths
-
-#: A field's length in a document as Whoosh stores it (one byte) and reads it back.
-_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
 
 
 @dataclass
@@ -91,14 +88,9 @@ class _Source:
         """Every document's length in ``fieldname`` as Whoosh reads it (0 without lengths)."""
         found = self._lengths.get(fieldname)
         if found is None:
-            perdoc = self.reader._perdoc
-            name = f"_{fieldname}_len"
+            stored = stored_lengths(self.reader, fieldname)
             count = len(self.docmap)
-            if perdoc.has_column(name):
-                stored = np.fromiter(perdoc.column_reader(name, LENGTHS_COLUMN), np.uint8, count)
-                found = _LENGTHS[stored].tolist()
-            else:
-                found = [0] * count
+            found = [0] * count if stored is None else stored.astype(np.int64).tolist()
             self._lengths[fieldname] = found
         return found
 

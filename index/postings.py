@@ -143,13 +143,19 @@ def _read_postings(
     return (docs, ws), docs.nbytes + ws.nbytes + _ENTRY_BYTES
 
 
-def _read_lengths(leaf: IndexReader, fieldname: str) -> tuple[np.ndarray, int]:
-    count = leaf.doc_count_all()
+def stored_lengths(leaf: IndexReader, fieldname: str) -> np.ndarray | None:
+    """Every document's length in ``fieldname`` as Whoosh reads it back from its one-byte
+    form, deleted documents included; None when the segment keeps no lengths for it."""
     perdoc = leaf._perdoc  # type: ignore[attr-defined]
     name = f"_{fieldname}_len"
     if not perdoc.has_column(name):
-        found = np.ones(count)  # what Whoosh's scorer takes when a segment has no lengths
-    else:
-        stored = np.fromiter(perdoc.column_reader(name, LENGTHS_COLUMN), np.uint8, count)
-        found = LENGTHS[stored]
+        return None
+    count = leaf.doc_count_all()
+    return LENGTHS[np.fromiter(perdoc.column_reader(name, LENGTHS_COLUMN), np.uint8, count)]  # type: ignore[no-any-return]
+
+
+def _read_lengths(leaf: IndexReader, fieldname: str) -> tuple[np.ndarray, int]:
+    found = stored_lengths(leaf, fieldname)
+    if found is None:
+        found = np.ones(leaf.doc_count_all())  # what Whoosh's scorer takes without lengths
     return found, found.nbytes
