@@ -8,7 +8,10 @@ summariser, Lead-k and sumy TextRank (the baseline the default must beat) are sc
 against people's reference summaries at 3 sentences and at the reference's sentence
 count, on the punctuated and on the stripped text: ROUGE F1 with Porter stemming.
 The segmenter (and the "learned" scorer, see bench/train_summary_weights.py) is trained
-only on articles that are never scored (split by a hash of the path).
+only on articles that are never scored (split by a hash of the path); the segmenter learns
+from 1,000 of them drawn evenly, as the indexer draws its collection model's sample.
+--swap-halves scores the other half (the segmenter learned from this one; the shipped
+scorer was trained on it, so "learned" is then scored in-sample).
 
     python bench/summary_quality.py --references ../shared/corpora/bbc-summaries
 """
@@ -27,8 +30,9 @@ from nltk.stem.porter import PorterStemmer
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
+from app.indexer import TRAINING_ARTICLES  # noqa: E402
 from archive.restore import BoundaryModel, boundary_prf, sentence_words, words_of  # noqa: E402
-from archive.segment import train_segmenter  # noqa: E402
+from archive.segment import spread_sample, train_segmenter  # noqa: E402
 from archive.summarize import (  # noqa: E402
     DEFAULT_SENTENCES,
     DEFAULT_SUMMARIZER,
@@ -121,12 +125,33 @@ def _print_reference_table(
         print(f"  stripped / punctuated {kept:.4f} (goal >= 0.95)")
 
 
+def split(
+    arts: list[_corpus.Article], train_limit: int, swap: bool = False
+) -> tuple[list[_corpus.Article], list[_corpus.Article]]:
+    """The segmenter's training articles and the scored ones, from opposite hash halves.
+
+    The training articles are drawn evenly from all of their half, as the indexer draws
+    its collection model's sample from all of its input; swap exchanges the halves.
+    """
+    train = [a for a in arts if _corpus.is_train(a) != swap]
+    test = [a for a in arts if _corpus.is_train(a) == swap]
+    return spread_sample(train, train_limit), test
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a report."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", nargs="?", type=pathlib.Path, default=_corpus.DEFAULT_ROOT)
     ap.add_argument("--limit", type=int, default=None, help="score at most N articles")
-    ap.add_argument("--train-limit", type=int, default=400, help="train on at most N articles")
+    ap.add_argument(
+        "--train-limit",
+        type=int,
+        default=TRAINING_ARTICLES,
+        help="segmenter training articles (the indexer's sample size by default)",
+    )
+    ap.add_argument(
+        "--swap-halves", action="store_true", help="train on the scored half, score the other"
+    )
     ap.add_argument("--summarizers", default=",".join(SUMMARIZERS))
     ap.add_argument("--sentences", type=int, default=DEFAULT_SENTENCES)
     ap.add_argument(
@@ -141,10 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if not arts:
         print(f"no articles under {args.root}", file=sys.stderr)
         return 1
-    train = [a for a in arts if _corpus.is_train(a)]
-    # Stride so a limited training set still covers every folder.
-    train = train[:: max(1, len(train) // args.train_limit)][: args.train_limit]
-    test = [a for a in arts if not _corpus.is_train(a)]
+    train, test = split(arts, args.train_limit, args.swap_halves)
     if args.references:
         test = [a for a in test if (args.references / a.rel).is_file()]
     if args.limit:

@@ -66,3 +66,18 @@ def test_scale_progress_logs_committed_articles_and_cpu_per_article(
     assert "3.0 CPU-s" in line
     assert f"{3000 / report.indexed:6.1f} CPU-ms/article" in line
     assert "writer 120 MB" in line
+
+
+def test_summary_quality_learns_segmenter_from_other_half_drawn_as_the_indexer_draws() -> None:
+    from archive.segment import spread_sample
+    from bench.summary_quality import split
+
+    arts = _corpus.load(SAMPLE_TXT)
+    train, test = split(arts, 3)
+    assert train == spread_sample([a for a in arts if _corpus.is_train(a)], 3)
+    assert test == [a for a in arts if not _corpus.is_train(a)]
+    assert test and len(train) == 3
+    # Swapped, each half plays the other's part.
+    swapped_train, swapped_test = split(arts, len(arts), swap=True)
+    assert swapped_train == test
+    assert swapped_test == split(arts, len(arts))[0]

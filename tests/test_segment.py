@@ -7,8 +7,9 @@ import pickle
 import zlib
 
 import pytest
+from nltk.tokenize.punkt import PunktParameters
 
-from archive.restore import boundary_prf, sentence_words, strip_punctuation
+from archive.restore import BoundaryModel, boundary_prf, sentence_words, strip_punctuation
 from archive.segment import (
     Segmenter,
     default_segmenter,
@@ -94,6 +95,22 @@ def test_raqqa_restored_readable(raqqa: pathlib.Path) -> None:
         assert s[0].isupper() and s.endswith("."), s
         assert 3 <= len(s.split()) <= 60, s
     assert r.sentences[0].startswith("The US led coalition is preparing an offensive")
+
+
+def test_start_that_sentence_lengths_force_is_not_doubted() -> None:
+    # The untrained model (capitals alone), lowered so its one plausible gap scores -0.5:
+    # under the 0 a start on "The" needs, but 100 words must be cut somewhere and every
+    # other gap scores -5.5, so the decoder is sure of this cut.
+    seg = Segmenter(PunktParameters(), BoundaryModel(max_words=60, bias=-2.5))
+    words = ["word"] * 100
+    words[50] = "The"
+    forced = seg.segment(" ".join(words))
+    assert [s.split()[0] for s in forced.sentences] == ["Word", "The"]
+    assert not forced.doubtful
+    # A second place as good three words on: where the sentence starts is in doubt.
+    words[53] = "The"
+    either = seg.segment(" ".join(words))
+    assert len(either.sentences) == 2 and either.doubtful == {1}
 
 
 def _restoration_figures(seg: Segmenter, gold_seg: Segmenter, test: list[str]) -> tuple:
