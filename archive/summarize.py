@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from numpy.linalg import LinAlgError
@@ -184,7 +185,9 @@ def has_open_quote(sentence: str) -> bool:
 
 def _scaled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scores over their maximum, and 1/(1+rank) so both scale and order reach the scorer."""
-    v = np.nan_to_num(np.asarray(values, dtype=float))
+    v = np.asarray(values, dtype=float)
+    if not np.isfinite(v).all():  # rare; nan_to_num costs more than the rest together
+        v = np.nan_to_num(v)
     top = v.max() if v.size and v.max() > 0 else 1.0
     rank = np.empty(len(v))
     rank[np.argsort(-v, kind="stable")] = np.arange(len(v))
@@ -212,14 +215,15 @@ def _stems(sentence: str) -> list[str]:
 
 def _count_matrix(stems: list[list[str]]) -> tuple[np.ndarray, dict[str, int]]:
     """Stem counts per sentence (one row each) and the column of each stem."""
-    vocab: dict[str, int] = {}
-    rows = [i for i, words in enumerate(stems) for _ in words]
-    cols = [vocab.setdefault(w, len(vocab)) for words in stems for w in words]
+    flat_stems = list(chain.from_iterable(stems))
+    # Columns in order of first appearance; numbering the distinct stems, not every word.
+    vocab = dict.fromkeys(flat_stems, 0)
+    for i, stem in enumerate(vocab):
+        vocab[stem] = i
+    cols = np.array(list(map(vocab.__getitem__, flat_stems)), dtype=np.intp)
+    rows = np.repeat(np.arange(len(stems), dtype=np.intp), list(map(len, stems)))
     width = len(vocab) or 1
-    flat = np.bincount(
-        np.asarray(rows, dtype=np.intp) * width + np.asarray(cols, dtype=np.intp),
-        minlength=len(stems) * width,
-    )
+    flat = np.bincount(rows * width + cols, minlength=len(stems) * width)
     return flat.reshape(len(stems), width).astype(float), vocab
 
 
@@ -260,8 +264,10 @@ def _rankings(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     weights = np.where(single, overlap, edge)
     weights /= weights.sum(axis=1)[:, None] + TextRankSummarizer._ZERO_DIVISION_PREVENTION
     damping = TextRankSummarizer.damping
-    textrank = TextRankSummarizer.power_method(
-        np.full((n, n), (1.0 - damping) / n) + damping * weights, TextRankSummarizer.epsilon
+    textrank = _power_method(
+        np.full((n, n), (1.0 - damping) / n) + damping * weights,
+        TextRankSummarizer.epsilon,
+        normalise=False,
     )
     reduction = np.where(single, 0.0, edge)
     np.fill_diagonal(reduction, 0.0)
@@ -274,12 +280,38 @@ def _rankings(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # A sentence without stems has NaN cosines, which compare as unlinked.
     linked = (cosine > LexRankSummarizer.threshold).astype(float)
     linked /= np.maximum(linked.sum(axis=1), 1.0)[:, None]
-    lexrank = LexRankSummarizer.power_method(linked, LexRankSummarizer.epsilon)
+    lexrank = _power_method(linked, LexRankSummarizer.epsilon, normalise=True)
     return textrank, lexrank, reduction.sum(axis=1)
+
+
+def _power_method(matrix: np.ndarray, epsilon: float, normalise: bool) -> np.ndarray:
+    """sumy's TextRank (``normalise=False``) and LexRank ``power_method``, step for step.
+
+    The same products in the same order, so the same scores to the last bit; the norm is
+    taken as ``numpy.linalg.norm`` takes it of a real vector (the square root of its dot
+    product with itself), without that function's checks at every step.
+    """
+    transposed = matrix.T
+    n = len(matrix)
+    p_vector = np.array([1.0 / n] * n)
+    change = 1.0
+    while change > epsilon:
+        next_p = np.dot(transposed, p_vector)
+        if normalise:
+            next_p /= math.sqrt(next_p.dot(next_p))
+        step = np.subtract(next_p, p_vector)
+        change = math.sqrt(step.dot(step))
+        p_vector = next_p
+    return p_vector
 
 
 _DIGIT_RE = re.compile(r"\d")
 _QUOTE_OR_SAID_RE = re.compile(r'["“]|\b(?:said|says|told)\b', re.IGNORECASE)
+# Each percentile feature's column and the column of the score it ranks.
+_PERCENTILE_COLUMNS = [j for j, name in enumerate(FEATURES) if name.endswith("_percentile")]
+_PERCENTILE_OF = [
+    FEATURES.index(FEATURES[j].removesuffix("_percentile")) for j in _PERCENTILE_COLUMNS
+]
 
 
 def sentence_features(sentences: list[str], title: str = "") -> np.ndarray:
@@ -322,15 +354,14 @@ def sentence_features(sentences: list[str], title: str = "") -> np.ndarray:
     features[:, 18] = np.log1p(shared)
     features[:, 19] = shared / (shared.max() or 1.0)
     features[:, 20] = [_DIGIT_RE.search(s) is not None for s in sentences]
-    features[:, 21] = [_QUOTE_OR_SAID_RE.search(s) is not None for s in sentences]
+    features[:, 21] = [_quotes_or_reports(s) for s in sentences]
     features[:, 22] = [_capitals(s) for s in sentences]
     features[:, 23:27] = _word_similarities(tokens)
     # Where each score stands within its own article: the choice is made within one article.
-    for j, name in enumerate(FEATURES[27:], start=27):
-        order = np.argsort(
-            -features[:, FEATURES.index(name.removesuffix("_percentile"))], kind="stable"
-        )
-        features[order, j] = np.arange(n) / max(1, n - 1)
+    order = np.argsort(-features[:, _PERCENTILE_OF], axis=0, kind="stable")
+    percentiles = np.empty((n, len(_PERCENTILE_OF)))
+    np.put_along_axis(percentiles, order, (np.arange(n) / max(1, n - 1))[:, None], axis=0)
+    features[:, _PERCENTILE_COLUMNS] = percentiles
     return features
 
 
@@ -365,6 +396,17 @@ def _word_similarities(tokens: list[tuple[str, ...]]) -> np.ndarray:
             spread / max(spread.max(), 1e-9),
         ]
     )
+
+
+def _quotes_or_reports(sentence: str) -> bool:
+    """True when a sentence has a double quote or says, said or told (any case)."""
+    # The pattern scans slowly; most sentences lack all three words, which in ASCII text
+    # (where ignoring case is lower-casing) a substring test rules out first.
+    if sentence.isascii() and '"' not in sentence:
+        lowered = sentence.lower()
+        if "said" not in lowered and "says" not in lowered and "told" not in lowered:
+            return False
+    return _QUOTE_OR_SAID_RE.search(sentence) is not None
 
 
 def _capitals(sentence: str) -> float:
