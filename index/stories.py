@@ -59,11 +59,70 @@ def date_key(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else UNDATED
 
 
-def band_keys(sig: np.ndarray) -> list[int]:
-    """One bucket key per band of a signature (the band number is part of the key)."""
-    bands = sig.astype(np.uint64).reshape(BANDS, ROWS) * _BAND_MIX
-    keys = bands.sum(axis=1, dtype=np.uint64) ^ np.arange(BANDS, dtype=np.uint64)
-    return [int(k) for k in keys]
+def band_keys(sigs: np.ndarray) -> np.ndarray:
+    """One bucket key per band of each signature (the band number is part of the key)."""
+    bands = sigs.astype(np.uint64).reshape(-1, BANDS, ROWS) * _BAND_MIX
+    keys = bands.sum(axis=2, dtype=np.uint64) ^ np.arange(BANDS, dtype=np.uint64)
+    return keys.reshape(sigs.shape[:-1] + (BANDS,))
+
+
+class Buckets:
+    """The LSH band buckets: bucket key -> rows, as sorted numpy arrays with a small dict of
+    recent entries, because a Python dict of lists costs about 5 kB per article."""
+
+    #: Recent entries kept in the dict before they are folded into the sorted arrays.
+    FOLD = 32 * 1024
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.rows = np.zeros(0, dtype=np.int32)
+        self.recent: dict[int, list[int]] = {}
+        self.pending = 0
+
+    def __len__(self) -> int:
+        return len(self.keys) + self.pending
+
+    def find(self, keys: np.ndarray) -> set[int]:
+        """Every row filed under any of ``keys``."""
+        lo = np.searchsorted(self.keys, keys, side="left")
+        hi = np.searchsorted(self.keys, keys, side="right")
+        found: set[int] = set()
+        for i in np.flatnonzero(hi > lo):
+            found.update(self.rows[lo[i] : hi[i]].tolist())
+        for k in keys.tolist():
+            found.update(self.recent.get(k, ()))
+        return found
+
+    def add(self, keys: np.ndarray, row: int) -> None:
+        """File ``row`` under each of ``keys``."""
+        for k in keys.tolist():
+            self.recent.setdefault(k, []).append(row)
+        self.pending += len(keys)
+        if self.pending >= self.FOLD:
+            self.fold()
+
+    def extend(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """File many rows at once: ``keys`` has one line of band keys per row."""
+        self._merge(keys.reshape(-1), np.repeat(rows.astype(np.int32), keys.shape[-1]))
+
+    def fold(self) -> None:
+        """Move the recent entries into the sorted arrays."""
+        if not self.recent:
+            return
+        keys = np.fromiter(
+            (k for k, rows in self.recent.items() for _ in rows), np.uint64, self.pending
+        )
+        rows = np.fromiter((r for v in self.recent.values() for r in v), np.int32, self.pending)
+        self.recent = {}
+        self.pending = 0
+        self._merge(keys, rows)
+
+    def _merge(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        keys, rows = keys[order], rows[order]
+        at = np.searchsorted(self.keys, keys, side="right")
+        self.keys = np.insert(self.keys, at, keys)
+        self.rows = np.insert(self.rows, at, rows)
 
 
 class StoryState:
@@ -76,7 +135,7 @@ class StoryState:
         self.story: list[str] = []
         self.signed: list[bool] = []
         self.sigs = np.zeros((0, NUM_PERM), dtype=np.uint32)
-        self.buckets: dict[int, list[int]] = {}
+        self.buckets = Buckets()
         self.members: dict[str, set[int]] = {}
         self.files: list[str] = []
         self.changed: set[str] = set()
@@ -97,15 +156,14 @@ class StoryState:
         group = {row}
         if sig is not None:
             keys = band_keys(sig)
-            candidates = {r for k in keys for r in self.buckets.get(k, ()) if self._alive(r)}
+            candidates = {r for r in self.buckets.find(keys) if self._alive(r)}
             if candidates:
                 found = sorted(candidates)
                 shares = np.mean(self.sigs[found] == sig, axis=1)
                 for r, share in zip(found, shares, strict=True):
                     if share >= THRESHOLD:
                         group |= self.members.get(self.story[r], set())
-            for k in keys:
-                self.buckets.setdefault(k, []).append(row)
+            self.buckets.add(keys, row)
         changes.update(self._regroup(group))
         return changes
 
@@ -123,7 +181,7 @@ class StoryState:
     def _append(self, doc_id: str, sig: np.ndarray | None, date: str, story: str) -> int:
         row = len(self.ids)
         if row == len(self.sigs):
-            grown = np.zeros((max(64, 2 * row), NUM_PERM), dtype=np.uint32)
+            grown = np.zeros((max(64, row + row // 4), NUM_PERM), dtype=np.uint32)
             grown[:row] = self.sigs
             self.sigs = grown
         self.sigs[row] = _NO_SIGNATURE if sig is None else sig
@@ -216,9 +274,10 @@ class StoryState:
     def _index(self) -> None:
         for row in self.rows.values():
             self.members.setdefault(self.story[row], set()).add(row)
-            if self.signed[row]:
-                for k in band_keys(self.sigs[row]):
-                    self.buckets.setdefault(k, []).append(row)
+        signed = np.fromiter((r for r in self.rows.values() if self.signed[r]), np.int64)
+        for start in range(0, len(signed), 8192):  # bounds the uint64 copy of the signatures
+            rows = signed[start : start + 8192]
+            self.buckets.extend(band_keys(self.sigs[rows]), rows)
         self.changed.clear()
         self.removed.clear()
 
