@@ -12,8 +12,13 @@ joins its story without reading old articles again:
 Both are written and fsynced before Whoosh writes commit ``G``'s table of contents, and
 files no committed list names are removed after it, so a run killed at any moment leaves
 the state of the last commit. When a new member is dated earlier than the story's id, or
-joins two stories into one, the other members' ``story`` fields are rewritten from their
-stored fields in the same commit. Removing a member never splits its story; when it was
+joins two stories into one, the other members' ``story`` fields must be rewritten from their
+stored fields: members still queued for the commit are changed in place; committed ones are
+listed as lagging (saved with the state) and rewritten once each when the run ends, because
+a story of k copies arriving in random date order changes about k - ln k times and each
+rewrite costs the writer a fetch, a new analysis, a delete and an add. Until then, and
+after a run killed before its end (the next run rewrites them), a lagging member's stored
+story is an older id of its story. Removing a member never splits its story; when it was
 the story's id, the next earliest member becomes it.
 """
 
@@ -140,6 +145,8 @@ class StoryState:
         self.files: list[str] = []
         self.changed: set[str] = set()
         self.removed: set[str] = set()
+        #: Committed articles whose stored story field is not yet their story.
+        self.lagging: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -174,6 +181,7 @@ class StoryState:
             return {}
         self.removed.add(doc_id)
         self.changed.discard(doc_id)
+        self.lagging.discard(doc_id)
         rest = self.members.pop(self.story[row], set()) - {row}
         self.story[row] = ""
         return self._regroup(rest) if rest else {}
@@ -233,6 +241,7 @@ class StoryState:
                 signed=np.array([self.signed[r] for r in rows], dtype=bool),
                 sigs=self.sigs[rows] if rows else np.zeros((0, NUM_PERM), np.uint32),
                 removed=np.array([] if fold else sorted(self.removed), dtype=str),
+                lagging=np.array(sorted(self.lagging), dtype=str),
             ),
         )
         files = [data.name] if fold else [*self.files, data.name]
@@ -266,6 +275,8 @@ class StoryState:
         for doc_id in part["removed"]:
             self.rows.pop(str(doc_id), None)
         sigs = part["sigs"]
+        # Each file lists every article lagging at its commit (files before had none).
+        self.lagging = {str(d) for d in part["lagging"]} if "lagging" in part else set()
         for i, doc_id in enumerate(part["ids"]):
             # A later row for an id replaces the earlier one (new text, or a new story).
             self._append(str(doc_id), sigs[i], str(part["dates"][i]), str(part["story"][i]))
@@ -339,7 +350,7 @@ class StoryWriter(CommitOnExit):
                 state.add(fields["id"], sig, date_key(fields.get("date")))
                 stored[fields["id"]] = fields.get("story", "")
         self._restory({d: s for d, s in state.stories().items() if stored[d] != s})
-        self.commit()
+        self.finish()
         if not self.writer.commits:  # nothing to rewrite: save the state on its own
             state.save(self.folder, self.generation)
         return state
@@ -351,6 +362,7 @@ class StoryWriter(CommitOnExit):
             sig = signature(fields.get("text") or "")
         changes = self.state.add(fields["id"], sig, date_key(fields.get("date")))
         fields["story"] = changes.pop(fields["id"], fields["id"])
+        self.state.lagging.discard(fields["id"])
         self.batch[fields["id"]] = (fields, replace)
         self._restory(changes)
         if len(self.batch) >= self.batch_size:
@@ -369,13 +381,26 @@ class StoryWriter(CommitOnExit):
         for doc_id, story in changes.items():
             if doc_id in self.batch:
                 self.batch[doc_id][0]["story"] = story
-                continue
-            if self._searcher is None:
-                self._searcher = self.ix.searcher()
-            stored = self._searcher.document(id=doc_id)
-            if stored is not None:
-                stored["story"] = story
-                self.batch[doc_id] = (stored, True)
+            else:
+                self.state.lagging.add(doc_id)
+
+    def finish(self) -> None:
+        """Commit what is queued, then rewrite the lagging members, a batch per commit."""
+        self.commit()
+        while self.state.lagging:
+            self._searcher = self.ix.searcher()
+            for doc_id in sorted(self.state.lagging)[: self.batch_size]:
+                self.state.lagging.discard(doc_id)
+                stored = self._searcher.document(id=doc_id)
+                if stored is not None:
+                    stored["story"] = self.state.story[self.state.rows[doc_id]]
+                    self.batch[doc_id] = (stored, True)
+            self.commit()
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.finish()
+        super().__exit__(exc_type, *rest)
 
     def commit(self) -> None:
         """Write the queued documents and commit them with the state they belong to."""
