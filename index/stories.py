@@ -12,8 +12,13 @@ joins its story without reading old articles again:
 Both are written and fsynced before Whoosh writes commit ``G``'s table of contents, and
 files no committed list names are removed after it, so a run killed at any moment leaves
 the state of the last commit. When a new member is dated earlier than the story's id, or
-joins two stories into one, the other members' ``story`` fields are rewritten from their
-stored fields in the same commit. Removing a member never splits its story; when it was
+joins two stories into one, the other members' ``story`` fields must be rewritten from their
+stored fields: members still queued for the commit are changed in place; committed ones are
+listed as lagging (saved with the state) and rewritten once each when the run ends, because
+a story of k copies arriving in random date order changes about k - ln k times and each
+rewrite costs the writer a fetch, a new analysis, a delete and an add. Until then, and
+after a run killed before its end (the next run rewrites them), a lagging member's stored
+story is an older id of its story. Removing a member never splits its story; when it was
 the story's id, the next earliest member becomes it.
 """
 
@@ -59,11 +64,70 @@ def date_key(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else UNDATED
 
 
-def band_keys(sig: np.ndarray) -> list[int]:
-    """One bucket key per band of a signature (the band number is part of the key)."""
-    bands = sig.astype(np.uint64).reshape(BANDS, ROWS) * _BAND_MIX
-    keys = bands.sum(axis=1, dtype=np.uint64) ^ np.arange(BANDS, dtype=np.uint64)
-    return [int(k) for k in keys]
+def band_keys(sigs: np.ndarray) -> np.ndarray:
+    """One bucket key per band of each signature (the band number is part of the key)."""
+    bands = sigs.astype(np.uint64).reshape(-1, BANDS, ROWS) * _BAND_MIX
+    keys = bands.sum(axis=2, dtype=np.uint64) ^ np.arange(BANDS, dtype=np.uint64)
+    return keys.reshape(sigs.shape[:-1] + (BANDS,))
+
+
+class Buckets:
+    """The LSH band buckets: bucket key -> rows, as sorted numpy arrays with a small dict of
+    recent entries, because a Python dict of lists costs about 5 kB per article."""
+
+    #: Recent entries kept in the dict before they are folded into the sorted arrays.
+    FOLD = 32 * 1024
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.rows = np.zeros(0, dtype=np.int32)
+        self.recent: dict[int, list[int]] = {}
+        self.pending = 0
+
+    def __len__(self) -> int:
+        return len(self.keys) + self.pending
+
+    def find(self, keys: np.ndarray) -> set[int]:
+        """Every row filed under any of ``keys``."""
+        lo = np.searchsorted(self.keys, keys, side="left")
+        hi = np.searchsorted(self.keys, keys, side="right")
+        found: set[int] = set()
+        for i in np.flatnonzero(hi > lo):
+            found.update(self.rows[lo[i] : hi[i]].tolist())
+        for k in keys.tolist():
+            found.update(self.recent.get(k, ()))
+        return found
+
+    def add(self, keys: np.ndarray, row: int) -> None:
+        """File ``row`` under each of ``keys``."""
+        for k in keys.tolist():
+            self.recent.setdefault(k, []).append(row)
+        self.pending += len(keys)
+        if self.pending >= self.FOLD:
+            self.fold()
+
+    def extend(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """File many rows at once: ``keys`` has one line of band keys per row."""
+        self._merge(keys.reshape(-1), np.repeat(rows.astype(np.int32), keys.shape[-1]))
+
+    def fold(self) -> None:
+        """Move the recent entries into the sorted arrays."""
+        if not self.recent:
+            return
+        keys = np.fromiter(
+            (k for k, rows in self.recent.items() for _ in rows), np.uint64, self.pending
+        )
+        rows = np.fromiter((r for v in self.recent.values() for r in v), np.int32, self.pending)
+        self.recent = {}
+        self.pending = 0
+        self._merge(keys, rows)
+
+    def _merge(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        keys, rows = keys[order], rows[order]
+        at = np.searchsorted(self.keys, keys, side="right")
+        self.keys = np.insert(self.keys, at, keys)
+        self.rows = np.insert(self.rows, at, rows)
 
 
 class StoryState:
@@ -76,11 +140,13 @@ class StoryState:
         self.story: list[str] = []
         self.signed: list[bool] = []
         self.sigs = np.zeros((0, NUM_PERM), dtype=np.uint32)
-        self.buckets: dict[int, list[int]] = {}
+        self.buckets = Buckets()
         self.members: dict[str, set[int]] = {}
         self.files: list[str] = []
         self.changed: set[str] = set()
         self.removed: set[str] = set()
+        #: Committed articles whose stored story field is not yet their story.
+        self.lagging: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -97,15 +163,14 @@ class StoryState:
         group = {row}
         if sig is not None:
             keys = band_keys(sig)
-            candidates = {r for k in keys for r in self.buckets.get(k, ()) if self._alive(r)}
+            candidates = {r for r in self.buckets.find(keys) if self._alive(r)}
             if candidates:
                 found = sorted(candidates)
                 shares = np.mean(self.sigs[found] == sig, axis=1)
                 for r, share in zip(found, shares, strict=True):
                     if share >= THRESHOLD:
                         group |= self.members.get(self.story[r], set())
-            for k in keys:
-                self.buckets.setdefault(k, []).append(row)
+            self.buckets.add(keys, row)
         changes.update(self._regroup(group))
         return changes
 
@@ -116,6 +181,7 @@ class StoryState:
             return {}
         self.removed.add(doc_id)
         self.changed.discard(doc_id)
+        self.lagging.discard(doc_id)
         rest = self.members.pop(self.story[row], set()) - {row}
         self.story[row] = ""
         return self._regroup(rest) if rest else {}
@@ -123,7 +189,7 @@ class StoryState:
     def _append(self, doc_id: str, sig: np.ndarray | None, date: str, story: str) -> int:
         row = len(self.ids)
         if row == len(self.sigs):
-            grown = np.zeros((max(64, 2 * row), NUM_PERM), dtype=np.uint32)
+            grown = np.zeros((max(64, row + row // 4), NUM_PERM), dtype=np.uint32)
             grown[:row] = self.sigs
             self.sigs = grown
         self.sigs[row] = _NO_SIGNATURE if sig is None else sig
@@ -175,6 +241,7 @@ class StoryState:
                 signed=np.array([self.signed[r] for r in rows], dtype=bool),
                 sigs=self.sigs[rows] if rows else np.zeros((0, NUM_PERM), np.uint32),
                 removed=np.array([] if fold else sorted(self.removed), dtype=str),
+                lagging=np.array(sorted(self.lagging), dtype=str),
             ),
         )
         files = [data.name] if fold else [*self.files, data.name]
@@ -208,6 +275,8 @@ class StoryState:
         for doc_id in part["removed"]:
             self.rows.pop(str(doc_id), None)
         sigs = part["sigs"]
+        # Each file lists every article lagging at its commit (files before had none).
+        self.lagging = {str(d) for d in part["lagging"]} if "lagging" in part else set()
         for i, doc_id in enumerate(part["ids"]):
             # A later row for an id replaces the earlier one (new text, or a new story).
             self._append(str(doc_id), sigs[i], str(part["dates"][i]), str(part["story"][i]))
@@ -216,9 +285,10 @@ class StoryState:
     def _index(self) -> None:
         for row in self.rows.values():
             self.members.setdefault(self.story[row], set()).add(row)
-            if self.signed[row]:
-                for k in band_keys(self.sigs[row]):
-                    self.buckets.setdefault(k, []).append(row)
+        signed = np.fromiter((r for r in self.rows.values() if self.signed[r]), np.int64)
+        for start in range(0, len(signed), 8192):  # bounds the uint64 copy of the signatures
+            rows = signed[start : start + 8192]
+            self.buckets.extend(band_keys(self.sigs[rows]), rows)
         self.changed.clear()
         self.removed.clear()
 
@@ -280,7 +350,7 @@ class StoryWriter(CommitOnExit):
                 state.add(fields["id"], sig, date_key(fields.get("date")))
                 stored[fields["id"]] = fields.get("story", "")
         self._restory({d: s for d, s in state.stories().items() if stored[d] != s})
-        self.commit()
+        self.finish()
         if not self.writer.commits:  # nothing to rewrite: save the state on its own
             state.save(self.folder, self.generation)
         return state
@@ -292,6 +362,7 @@ class StoryWriter(CommitOnExit):
             sig = signature(fields.get("text") or "")
         changes = self.state.add(fields["id"], sig, date_key(fields.get("date")))
         fields["story"] = changes.pop(fields["id"], fields["id"])
+        self.state.lagging.discard(fields["id"])
         self.batch[fields["id"]] = (fields, replace)
         self._restory(changes)
         if len(self.batch) >= self.batch_size:
@@ -310,13 +381,26 @@ class StoryWriter(CommitOnExit):
         for doc_id, story in changes.items():
             if doc_id in self.batch:
                 self.batch[doc_id][0]["story"] = story
-                continue
-            if self._searcher is None:
-                self._searcher = self.ix.searcher()
-            stored = self._searcher.document(id=doc_id)
-            if stored is not None:
-                stored["story"] = story
-                self.batch[doc_id] = (stored, True)
+            else:
+                self.state.lagging.add(doc_id)
+
+    def finish(self) -> None:
+        """Commit what is queued, then rewrite the lagging members, a batch per commit."""
+        self.commit()
+        while self.state.lagging:
+            self._searcher = self.ix.searcher()
+            for doc_id in sorted(self.state.lagging)[: self.batch_size]:
+                self.state.lagging.discard(doc_id)
+                stored = self._searcher.document(id=doc_id)
+                if stored is not None:
+                    stored["story"] = self.state.story[self.state.rows[doc_id]]
+                    self.batch[doc_id] = (stored, True)
+            self.commit()
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.finish()
+        super().__exit__(exc_type, *rest)
 
     def commit(self) -> None:
         """Write the queued documents and commit them with the state they belong to."""
