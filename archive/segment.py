@@ -46,6 +46,16 @@ SEED_ABBREVIATIONS = frozenset(
     sun fig approx ave blvd""".split()
 )
 
+# Punkt lets a known abbreviation end a sentence only when the next word is capitalised and
+# learned to start sentences; a small training set learns few (eight for the default), so
+# "on Monday, 30 Sep. His first priority" stayed one sentence. Capitalised after an
+# abbreviation, these pronouns and determiners start a sentence; "a", "i" and "no" are left
+# out ("Gen. A. Smith", "Vol. I", "No. 10").
+SEED_STARTERS = frozenset(
+    """the this these those there his her hers its their our my your he she it they we however
+    but meanwhile""".split()
+)
+
 _FINAL_MARK_RE = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 _WORD_RE = re.compile(r"\S+")
 # A comment counter that scrapers pick up with the byline ("... 0 Comments").
@@ -327,6 +337,7 @@ def train_punkt(texts: Iterable[str]) -> PunktParameters:
     trainer.finalize_training()
     params = trainer.get_params()
     params.abbrev_types.update(SEED_ABBREVIATIONS)
+    params.sent_starters.update(SEED_STARTERS)
     return params
 
 

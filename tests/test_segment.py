@@ -41,6 +41,20 @@ def test_abbreviations_do_not_split() -> None:
     assert r.sentences == ["Mr. Smith met Dr. Jones in the U.S. on Monday.", "They talked."]
 
 
+@pytest.mark.parametrize("learned", ["default", "untrained"])
+def test_an_abbreviation_ends_a_sentence_before_a_capitalised_pronoun(learned: str) -> None:
+    # Punkt learns few sentence starters from little text; "His" after "Sep." was not one.
+    seg = default_segmenter() if learned == "default" else train_segmenter([])
+    r = seg.segment(
+        "He takes his seat on Monday, 30 Sep. His first task is the baths. Gen. Lee agreed."
+    )
+    assert r.sentences == [
+        "He takes his seat on Monday, 30 Sep.",
+        "His first task is the baths.",
+        "Gen. Lee agreed.",
+    ]
+
+
 def test_councillor_abbreviation_does_not_split() -> None:
     # The training articles write "Cllr" without a full stop, so Punkt cannot learn it.
     r = default_segmenter().segment("The leader, Cllr. Nadeem Rashid, spoke. Cllr. Jo Lee agreed.")
@@ -260,7 +274,13 @@ def test_plain_regex_punkt_learns_as_nltk() -> None:
     """The trainer sparing NLTK's timed pattern, and its faster tokens, learn NLTK's model."""
     from nltk.tokenize.punkt import PunktToken, PunktTrainer
 
-    from archive.segment import SEED_ABBREVIATIONS, TRAINING_DIR, _sample_texts, train_punkt
+    from archive.segment import (
+        SEED_ABBREVIATIONS,
+        SEED_STARTERS,
+        TRAINING_DIR,
+        _sample_texts,
+        train_punkt,
+    )
 
     texts = _sample_texts() + _sample_texts(TRAINING_DIR)
     nltk_trainer = PunktTrainer()
@@ -270,6 +290,7 @@ def test_plain_regex_punkt_learns_as_nltk() -> None:
     nltk_trainer.finalize_training()
     expected = nltk_trainer.get_params()
     expected.abbrev_types.update(SEED_ABBREVIATIONS)
+    expected.sent_starters.update(SEED_STARTERS)
     ours = train_punkt(texts)
     for name in ("abbrev_types", "collocations", "sent_starters", "ortho_context"):
         assert getattr(ours, name) == getattr(expected, name), name
