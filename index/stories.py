@@ -387,9 +387,10 @@ class StoryWriter(CommitOnExit):
     def finish(self) -> None:
         """Commit what is queued, then rewrite the lagging members, a batch per commit."""
         self.commit()
-        while self.state.lagging:
+        lagging = sorted(self.state.lagging)  # commits add none: sorted once, not per batch
+        for start in range(0, len(lagging), self.batch_size):
             self._searcher = self.ix.searcher()
-            for doc_id in sorted(self.state.lagging)[: self.batch_size]:
+            for doc_id in lagging[start : start + self.batch_size]:
                 self.state.lagging.discard(doc_id)
                 stored = self._searcher.document(id=doc_id)
                 if stored is not None:
