@@ -324,6 +324,10 @@ class BoundaryModel:
     # Multiplies the learned log-odds before the bias: under 1 for a model learned from
     # little text, which is overconfident on text unlike its own.
     scale: float = 1.0
+    # A restored start is doubted (it may begin mid-clause, so a summary does not open on
+    # it) when a sentence ends before it in less than this share of the segmentations the
+    # decoder weighs (cut_posteriors).
+    sure_start: float = 0.7
     # Bumped whenever the hashing changes, so a model saved by an older version is
     # refused on load (and relearned) instead of scoring with meaningless weights.
     feature_version: int = FEATURE_VERSION
@@ -359,38 +363,45 @@ class BoundaryModel:
             scores = self.gap_scores(words)
         return _decode(scores, n, self.min_words, self.max_words, self.length_prior)
 
-    def cut_margin(self, scores: np.ndarray, cuts: Sequence[int], at: int, reach: int = 2) -> float:
-        """How much the decoder's best segmentation outscores the best without cut ``at``.
+    def cut_posteriors(self, scores: np.ndarray) -> np.ndarray:
+        """Probability of a sentence end after each word, over all segmentations the decoder weighs.
 
-        A low gap log-odds alone does not make a boundary doubtful: when the sentence
-        lengths leave no good place for a cut but this one, removing it costs much.  Only
-        the ``reach`` sentences on each side are decoded again (the cuts beyond stay), which
-        keeps this cheap on long texts and rarely changes the figure.
+        Each segmentation counts with weight exp(its decoder objective: gap log-odds plus
+        sentence-length priors), so a cut is sure when the alternatives without it score
+        far lower, whether because its gap scores high or because the sentence lengths
+        leave no other good place for it; two equally good places share the probability.
         """
-        i = cuts.index(at)
-        lo = cuts[i - reach] + 1 if i >= reach else 0
-        hi = cuts[i + reach] + 1 if i + reach < len(cuts) else len(scores) + 1
-        window = scores[lo : hi - 1].copy()
-        kept = [c - lo for c in cuts[max(0, i - reach + 1) : i + reach]]
-        before = self._path_score(window, kept)
-        window[at - lo] = -math.inf
-        alternative = _decode(window, hi - lo, self.min_words, self.max_words, self.length_prior)
-        if not alternative and hi - lo > self.max_words:
-            return math.inf  # no segmentation within the length limits lacks this cut
-        return before - self._path_score(window, alternative)
-
-    def _path_score(self, scores: np.ndarray, cuts: Sequence[int]) -> float:
-        """The decoder's objective for these cuts: gap log-odds plus sentence-length priors."""
-        prior = self.length_prior
-        if prior is None or prior.size <= self.max_words:  # as _decode: no prior
-            prior = np.zeros(len(scores) + 2)
-        total, start = 0.0, 0
-        for end in [*cuts, len(scores)]:
-            total += float(prior[min(end - start + 1, prior.size - 1)])
-            if end < len(scores):
-                total += float(scores[end])
-            start = end + 1
-        return total
+        n = len(scores) + 1
+        post = np.zeros(len(scores))
+        if n <= self.min_words:
+            return post
+        mn, mx = self.min_words, self.max_words
+        lp = _prior_list(self.length_prior, mx)
+        ends = _candidate_ends(scores, n, mx)
+        sc = scores.tolist()
+        gain = [sc[j - 1] if j < n else 0.0 for j in ends]
+        alpha: dict[int, float] = {0: 0.0}
+        open_starts = [0]
+        for j, g in zip(ends, gain, strict=True):
+            terms = [alpha[k] + lp[j - k] for k in open_starts if mn <= j - k <= mx]
+            if terms:
+                alpha[j] = _logsumexp(terms) + g
+                open_starts = [k for k in open_starts if j - k < mx]
+                open_starts.append(j)
+        if n not in alpha:
+            return post  # too short for the length limits: one sentence, no cut
+        beta: dict[int, float] = {n: 0.0}
+        later = [n]  # sentence ends reachable from here, with the gain of ending there
+        for j, g in zip(reversed(ends[:-1]), reversed(gain[:-1]), strict=True):
+            terms = [lp[k - j] + beta[k] for k in later if mn <= k - j <= mx]
+            if terms:
+                beta[j] = _logsumexp(terms)
+                if j in alpha:
+                    post[j - 1] = math.exp(min(0.0, alpha[j] + beta[j] - alpha[n]))
+                beta[j] += g  # the gain of a sentence ending at j, seen from before it
+                later = [k for k in later if k - j < mx]
+                later.append(j)
+        return post
 
     def split(self, words: Sequence[str]) -> list[list[str]]:
         """Group words into sentences."""
@@ -432,6 +443,29 @@ def _heuristic_scores(words: Sequence[str]) -> np.ndarray:
     return out
 
 
+def _candidate_ends(scores: np.ndarray, n: int, max_words: int) -> list[int]:
+    """Where a decoded sentence may end (after word j-1 for each j), the text's end last."""
+    # Only gaps that could plausibly end a sentence are tried as cuts, plus the best gap
+    # of every stretch of max_words/2 words so the length limit can always be kept.
+    half = max(1, max_words // 2)
+    cand = set(np.flatnonzero(scores > _CANDIDATE_FLOOR).tolist())
+    for s in range(0, len(scores), half):
+        cand.add(s + int(np.argmax(scores[s : s + half])))
+    return [k + 1 for k in sorted(cand)] + [n]
+
+
+def _prior_list(prior: np.ndarray | None, max_words: int) -> list[float]:
+    """The sentence-length prior by length, or none (zeros) when the model has none."""
+    if prior is not None and prior.size > max_words:
+        return prior.tolist()
+    return [0.0] * (max_words + 1)
+
+
+def _logsumexp(values: list[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
+
+
 def _decode(
     scores: np.ndarray, n: int, min_words: int, max_words: int, prior: np.ndarray | None = None
 ) -> list[int]:
@@ -441,15 +475,9 @@ def _decode(
     also scores by its length, so a run of words is not cut into fragments nor left as
     one long sentence when the gap scores alone hesitate.
     """
-    # Only gaps that could plausibly end a sentence are tried as cuts, plus the best gap
-    # of every stretch of max_words/2 words so the length limit can always be kept.
-    half = max(1, max_words // 2)
-    cand = set(np.flatnonzero(scores > _CANDIDATE_FLOOR).tolist())
-    for s in range(0, len(scores), half):
-        cand.add(s + int(np.argmax(scores[s : s + half])))
-    ends = [k + 1 for k in sorted(cand)] + [n]  # a sentence ends after word j-1
+    ends = _candidate_ends(scores, n, max_words)
     sc = scores.tolist()
-    lp = prior.tolist() if prior is not None and prior.size > max_words else [0.0] * (max_words + 1)
+    lp = _prior_list(prior, max_words)
     neg = -math.inf
     best = {0: 0.0}
     back = {0: 0}
