@@ -375,32 +375,24 @@ class BoundaryModel:
         post = np.zeros(len(scores))
         if n <= self.min_words:
             return post
-        mn, mx = self.min_words, self.max_words
-        lp = _prior_list(self.length_prior, mx)
-        ends = _candidate_ends(scores, n, mx)
-        sc = scores.tolist()
-        gain = [sc[j - 1] if j < n else 0.0 for j in ends]
-        alpha: dict[int, float] = {0: 0.0}
-        open_starts = [0]
-        for j, g in zip(ends, gain, strict=True):
-            terms = [alpha[k] + lp[j - k] for k in open_starts if mn <= j - k <= mx]
-            if terms:
-                alpha[j] = _logsumexp(terms) + g
-                open_starts = [k for k in open_starts if j - k < mx]
-                open_starts.append(j)
-        if n not in alpha:
+        length = np.exp(_prior_list(self.length_prior, self.max_words))
+        length[: self.min_words] = 0.0
+        weights = length.tolist()
+        ends = _candidate_ends(scores, n, self.max_words)
+        gains = np.exp(scores).tolist()
+        gains.append(1.0)  # the text's end is no gap
+        # Forward: all segmentations of the words before each end; backward (the same sums
+        # over the mirrored text): all those after each start, its gap's gain included.
+        before = _log_sums(ends, gains, weights, self.max_words)
+        if n not in before:
             return post  # too short for the length limits: one sentence, no cut
-        beta: dict[int, float] = {n: 0.0}
-        later = [n]  # sentence ends reachable from here, with the gain of ending there
-        for j, g in zip(reversed(ends[:-1]), reversed(gain[:-1]), strict=True):
-            terms = [lp[k - j] + beta[k] for k in later if mn <= k - j <= mx]
-            if terms:
-                beta[j] = _logsumexp(terms)
-                if j in alpha:
-                    post[j - 1] = math.exp(min(0.0, alpha[j] + beta[j] - alpha[n]))
-                beta[j] += g  # the gain of a sentence ending at j, seen from before it
-                later = [k for k in later if k - j < mx]
-                later.append(j)
+        starts = [n - j for j in reversed(ends[:-1])] + [n]
+        after = _log_sums(starts, [gains[n - i - 2] for i in range(n)], weights, self.max_words)
+        total = before[n]
+        for j in ends[:-1]:
+            if j in before and n - j in after:
+                log_post = before[j] + after[n - j] - scores[j - 1] - total
+                post[j - 1] = math.exp(min(0.0, log_post))
         return post
 
     def split(self, words: Sequence[str]) -> list[list[str]]:
@@ -461,9 +453,37 @@ def _prior_list(prior: np.ndarray | None, max_words: int) -> list[float]:
     return [0.0] * (max_words + 1)
 
 
-def _logsumexp(values: list[float]) -> float:
-    top = max(values)
-    return top + math.log(sum(math.exp(v - top) for v in values))
+def _log_sums(
+    positions: list[int], gains: list[float], weights: list[float], max_words: int
+) -> dict[int, float]:
+    """Log of the summed weight of every way to cut words 0..p into sentences, per position.
+
+    A way's weight is the product of exp(gain) at each cut (gains[p - 1]; gains[-1] for
+    the end) and weights[length] for each sentence, lengths at most max_words.  The sums
+    are kept in linear scale (no exp per term), rescaled when they leave [1e-100, 1e100].
+    """
+    out: dict[int, float] = {}
+    keys, vals = [0], [1.0]  # reachable positions within max_words of the current one
+    head, offset = 0, 0.0
+    for p in positions:
+        while p - keys[head] > max_words:
+            head += 1
+            if head == len(keys):
+                return out  # a stretch longer than max_words with no cut: none reach
+        total = 0.0
+        for q, v in zip(keys[head:], vals[head:], strict=True):
+            total += v * weights[p - q]
+        if total <= 0.0:
+            continue
+        value = total * gains[p - 1]
+        if not 1e-100 < value < 1e100:
+            vals[head:] = [v / value for v in vals[head:]]
+            offset += math.log(value)
+            value = 1.0
+        out[p] = math.log(value) + offset
+        keys.append(p)
+        vals.append(value)
+    return out
 
 
 def _decode(
