@@ -324,6 +324,10 @@ class BoundaryModel:
     # Multiplies the learned log-odds before the bias: under 1 for a model learned from
     # little text, which is overconfident on text unlike its own.
     scale: float = 1.0
+    # A restored start is doubted (it may begin mid-clause, so a summary does not open on
+    # it) when a sentence ends before it in less than this share of the segmentations the
+    # decoder weighs (cut_posteriors).
+    sure_start: float = 0.7
     # Bumped whenever the hashing changes, so a model saved by an older version is
     # refused on load (and relearned) instead of scoring with meaningless weights.
     feature_version: int = FEATURE_VERSION
@@ -359,38 +363,37 @@ class BoundaryModel:
             scores = self.gap_scores(words)
         return _decode(scores, n, self.min_words, self.max_words, self.length_prior)
 
-    def cut_margin(self, scores: np.ndarray, cuts: Sequence[int], at: int, reach: int = 2) -> float:
-        """How much the decoder's best segmentation outscores the best without cut ``at``.
+    def cut_posteriors(self, scores: np.ndarray) -> np.ndarray:
+        """Probability of a sentence end after each word, over all segmentations the decoder weighs.
 
-        A low gap log-odds alone does not make a boundary doubtful: when the sentence
-        lengths leave no good place for a cut but this one, removing it costs much.  Only
-        the ``reach`` sentences on each side are decoded again (the cuts beyond stay), which
-        keeps this cheap on long texts and rarely changes the figure.
+        Each segmentation counts with weight exp(its decoder objective: gap log-odds plus
+        sentence-length priors), so a cut is sure when the alternatives without it score
+        far lower, whether because its gap scores high or because the sentence lengths
+        leave no other good place for it; two equally good places share the probability.
         """
-        i = cuts.index(at)
-        lo = cuts[i - reach] + 1 if i >= reach else 0
-        hi = cuts[i + reach] + 1 if i + reach < len(cuts) else len(scores) + 1
-        window = scores[lo : hi - 1].copy()
-        kept = [c - lo for c in cuts[max(0, i - reach + 1) : i + reach]]
-        before = self._path_score(window, kept)
-        window[at - lo] = -math.inf
-        alternative = _decode(window, hi - lo, self.min_words, self.max_words, self.length_prior)
-        if not alternative and hi - lo > self.max_words:
-            return math.inf  # no segmentation within the length limits lacks this cut
-        return before - self._path_score(window, alternative)
-
-    def _path_score(self, scores: np.ndarray, cuts: Sequence[int]) -> float:
-        """The decoder's objective for these cuts: gap log-odds plus sentence-length priors."""
-        prior = self.length_prior
-        if prior is None or prior.size <= self.max_words:  # as _decode: no prior
-            prior = np.zeros(len(scores) + 2)
-        total, start = 0.0, 0
-        for end in [*cuts, len(scores)]:
-            total += float(prior[min(end - start + 1, prior.size - 1)])
-            if end < len(scores):
-                total += float(scores[end])
-            start = end + 1
-        return total
+        n = len(scores) + 1
+        post = np.zeros(len(scores))
+        if n <= self.min_words:
+            return post
+        length = np.exp(_prior_list(self.length_prior, self.max_words))
+        length[: self.min_words] = 0.0
+        weights = length.tolist()
+        ends = _candidate_ends(scores, n, self.max_words)
+        gains = np.exp(scores).tolist()
+        gains.append(1.0)  # the text's end is no gap
+        # Forward: all segmentations of the words before each end; backward (the same sums
+        # over the mirrored text): all those after each start, its gap's gain included.
+        before = _log_sums(ends, gains, weights, self.max_words)
+        if n not in before:
+            return post  # too short for the length limits: one sentence, no cut
+        starts = [n - j for j in reversed(ends[:-1])] + [n]
+        after = _log_sums(starts, [gains[n - i - 2] for i in range(n)], weights, self.max_words)
+        total = before[n]
+        for j in ends[:-1]:
+            if j in before and n - j in after:
+                log_post = before[j] + after[n - j] - scores[j - 1] - total
+                post[j - 1] = math.exp(min(0.0, log_post))
+        return post
 
     def split(self, words: Sequence[str]) -> list[list[str]]:
         """Group words into sentences."""
@@ -432,6 +435,57 @@ def _heuristic_scores(words: Sequence[str]) -> np.ndarray:
     return out
 
 
+def _candidate_ends(scores: np.ndarray, n: int, max_words: int) -> list[int]:
+    """Where a decoded sentence may end (after word j-1 for each j), the text's end last."""
+    # Only gaps that could plausibly end a sentence are tried as cuts, plus the best gap
+    # of every stretch of max_words/2 words so the length limit can always be kept.
+    half = max(1, max_words // 2)
+    cand = set(np.flatnonzero(scores > _CANDIDATE_FLOOR).tolist())
+    for s in range(0, len(scores), half):
+        cand.add(s + int(np.argmax(scores[s : s + half])))
+    return [k + 1 for k in sorted(cand)] + [n]
+
+
+def _prior_list(prior: np.ndarray | None, max_words: int) -> list[float]:
+    """The sentence-length prior by length, or none (zeros) when the model has none."""
+    if prior is not None and prior.size > max_words:
+        return prior.tolist()
+    return [0.0] * (max_words + 1)
+
+
+def _log_sums(
+    positions: list[int], gains: list[float], weights: list[float], max_words: int
+) -> dict[int, float]:
+    """Log of the summed weight of every way to cut words 0..p into sentences, per position.
+
+    A way's weight is the product of exp(gain) at each cut (gains[p - 1]; gains[-1] for
+    the end) and weights[length] for each sentence, lengths at most max_words.  The sums
+    are kept in linear scale (no exp per term), rescaled when they leave [1e-100, 1e100].
+    """
+    out: dict[int, float] = {}
+    keys, vals = [0], [1.0]  # reachable positions within max_words of the current one
+    head, offset = 0, 0.0
+    for p in positions:
+        while p - keys[head] > max_words:
+            head += 1
+            if head == len(keys):
+                return out  # a stretch longer than max_words with no cut: none reach
+        total = 0.0
+        for q, v in zip(keys[head:], vals[head:], strict=True):
+            total += v * weights[p - q]
+        if total <= 0.0:
+            continue
+        value = total * gains[p - 1]
+        if not 1e-100 < value < 1e100:
+            vals[head:] = [v / value for v in vals[head:]]
+            offset += math.log(value)
+            value = 1.0
+        out[p] = math.log(value) + offset
+        keys.append(p)
+        vals.append(value)
+    return out
+
+
 def _decode(
     scores: np.ndarray, n: int, min_words: int, max_words: int, prior: np.ndarray | None = None
 ) -> list[int]:
@@ -441,15 +495,9 @@ def _decode(
     also scores by its length, so a run of words is not cut into fragments nor left as
     one long sentence when the gap scores alone hesitate.
     """
-    # Only gaps that could plausibly end a sentence are tried as cuts, plus the best gap
-    # of every stretch of max_words/2 words so the length limit can always be kept.
-    half = max(1, max_words // 2)
-    cand = set(np.flatnonzero(scores > _CANDIDATE_FLOOR).tolist())
-    for s in range(0, len(scores), half):
-        cand.add(s + int(np.argmax(scores[s : s + half])))
-    ends = [k + 1 for k in sorted(cand)] + [n]  # a sentence ends after word j-1
+    ends = _candidate_ends(scores, n, max_words)
     sc = scores.tolist()
-    lp = prior.tolist() if prior is not None and prior.size > max_words else [0.0] * (max_words + 1)
+    lp = _prior_list(prior, max_words)
     neg = -math.inf
     best = {0: 0.0}
     back = {0: 0}

@@ -11,7 +11,9 @@ The segmenter (and the "learned" scorer, see bench/train_summary_weights.py) is 
 only on articles that are never scored (split by a hash of the path); the segmenter learns
 from 1,000 of them drawn evenly, as the indexer draws its collection model's sample.
 --swap-halves scores the other half (the segmenter learned from this one; the shipped
-scorer was trained on it, so "learned" is then scored in-sample).
+scorer was trained on it, so "learned" is then scored in-sample).  --oracle-boundaries
+splits the stripped text at Punkt's sentence ends of the original instead of restoring
+them (none doubted), for every summariser: the ceiling of boundary restoration.
 
     python bench/summary_quality.py --references ../shared/corpora/bbc-summaries
 """
@@ -32,7 +34,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from app.indexer import TRAINING_ARTICLES  # noqa: E402
 from archive.restore import BoundaryModel, boundary_prf, sentence_words, words_of  # noqa: E402
-from archive.segment import spread_sample, train_segmenter  # noqa: E402
+from archive.segment import Segmenter, _finish, spread_sample, train_segmenter  # noqa: E402
 from archive.summarize import (  # noqa: E402
     DEFAULT_SENTENCES,
     DEFAULT_SUMMARIZER,
@@ -125,6 +127,24 @@ def _print_reference_table(
         print(f"  stripped / punctuated {kept:.4f} (goal >= 0.95)")
 
 
+class GoldSegmenter(Segmenter):
+    """A segmenter that restores a known stripped text at its gold sentence ends (oracle)."""
+
+    def __init__(self, seg: Segmenter) -> None:
+        super().__init__(seg.params, seg.model)
+        self.gold: dict[str, list[int]] = {}
+
+    def _restore(self, text: str) -> tuple[list[str], frozenset[int]]:
+        ends = self.gold.get(text)
+        if ends is None:  # not a benchmark text (a byline was cut): restore as usual
+            return super()._restore(text)
+        words = text.split()
+        starts = [0, *(e + 1 for e in ends)]
+        stops = [*(e + 1 for e in ends), len(words)]
+        # Every gold start is sure: none is doubted.
+        return [_finish(words[a:b]) for a, b in zip(starts, stops, strict=True)], frozenset()
+
+
 def split(
     arts: list[_corpus.Article], train_limit: int, swap: bool = False
 ) -> tuple[list[_corpus.Article], list[_corpus.Article]]:
@@ -152,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--swap-halves", action="store_true", help="train on the scored half, score the other"
     )
+    ap.add_argument(
+        "--oracle-boundaries",
+        action="store_true",
+        help="summarise stripped text split at its gold sentence ends instead of restored ones",
+    )
     ap.add_argument("--summarizers", default=",".join(SUMMARIZERS))
     ap.add_argument("--sentences", type=int, default=DEFAULT_SENTENCES)
     ap.add_argument(
@@ -178,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         f"scoring {len(test)} held-out articles"
     )
 
+    gold_seg = GoldSegmenter(seg) if args.oracle_boundaries else None
     heuristic = BoundaryModel(max_words=60)
     gold_all: set[int] = set()
     pred_all: set[int] = set()
@@ -202,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         heur_all |= {offset + i for i in heuristic.boundaries(words)}
         offset += len(words)
         stripped = " ".join(words)  # no punctuation and no paragraph breaks to lean on
+        if gold_seg is not None:
+            gold_seg.gold = {stripped: ends}
         ref = _corpus.reference(args.references, art) if args.references else None
         counts = {"3": args.sentences}
         if ref is not None:
@@ -213,7 +241,11 @@ def main(argv: list[str] | None = None) -> int:
                 for mode, text in texts.items():
                     t0 = time.process_time()  # CPU time: articles/s per core on a busy machine
                     made = summarize(
-                        text, summarizer=name, segmenter=seg, sentences=k, title=art.title
+                        text,
+                        summarizer=name,
+                        segmenter=gold_seg or seg,
+                        sentences=k,
+                        title=art.title,
                     )
                     seconds[name] += time.process_time() - t0
                     got[kind, mode] = made.summary
@@ -227,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                             rouge(got[kind, mode], ref)
                         )
             agree[name].append(rouge(got["3", "stripped"], got["3", "punctuated"]))
-        lead = {mode: seg.segment(text).sentences for mode, text in texts.items()}
+        lead = {mode: (gold_seg or seg).segment(text).sentences for mode, text in texts.items()}
         for kind, k in counts.items():
             for mode, sents in lead.items():
                 got["lead", kind, mode] = " ".join(sents[: summary_length(len(sents), k)])

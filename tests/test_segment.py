@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import pathlib
 import pickle
 import zlib
 
+import numpy as np
 import pytest
 from nltk.tokenize.punkt import PunktParameters
 
@@ -112,9 +115,9 @@ def test_raqqa_restored_readable(raqqa: pathlib.Path) -> None:
 
 
 def test_start_that_sentence_lengths_force_is_not_doubted() -> None:
-    # The untrained model (capitals alone), lowered so its one plausible gap scores -0.5:
-    # under the 0 a start on "The" needs, but 100 words must be cut somewhere and every
-    # other gap scores -5.5, so the decoder is sure of this cut.
+    # The untrained model (capitals alone), lowered so its one plausible gap scores -0.5,
+    # a weak cut on its own; but 100 words must be cut somewhere and every other gap
+    # scores -5.5, so most of the segmentations the decoder weighs cut there.
     seg = Segmenter(PunktParameters(), BoundaryModel(max_words=60, bias=-2.5))
     words = ["word"] * 100
     words[50] = "The"
@@ -125,6 +128,24 @@ def test_start_that_sentence_lengths_force_is_not_doubted() -> None:
     words[53] = "The"
     either = seg.segment(" ".join(words))
     assert len(either.sentences) == 2 and either.doubtful == {1}
+
+
+def test_cut_posteriors_sum_over_every_segmentation() -> None:
+    # Every set of cuts that keeps each sentence within the length limits, weighed by
+    # exp(its gap log-odds plus its sentences' length priors), enumerated outright.
+    rng = np.random.default_rng(7)
+    model = BoundaryModel(min_words=2, max_words=5, length_prior=rng.normal(0, 1, 6))
+    scores = rng.uniform(-4, 4, 11)  # 12 words, every gap a candidate cut
+    total, mass = 0.0, np.zeros(scores.size)
+    for cuts in itertools.product([False, True], repeat=scores.size):
+        ends = [i for i, cut in enumerate(cuts) if cut]
+        lengths = np.diff([-1, *ends, scores.size])
+        if lengths.min() < 2 or lengths.max() > 5:
+            continue
+        weight = math.exp(scores[ends].sum() + model.length_prior[lengths].sum())
+        total += weight
+        mass[ends] += weight
+    assert np.allclose(model.cut_posteriors(scores), mass / total)
 
 
 def _restoration_figures(seg: Segmenter, gold_seg: Segmenter, test: list[str]) -> tuple:
@@ -337,7 +358,7 @@ def test_a_small_collection_gets_the_default_restorer_learned_once_if_needed(
     """Too few articles to learn from: the shipped default serves, its restorer learned (and
     calibrated) before copies go to the workers only when the input has stripped articles."""
     from app import indexer
-    from archive.segment import DEFAULT_BIAS, DEFAULT_SCALE, default_segmenter
+    from archive.segment import DEFAULT_BIAS, DEFAULT_SCALE, DEFAULT_SURE_START, default_segmenter
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -352,4 +373,6 @@ def test_a_small_collection_gets_the_default_restorer_learned_once_if_needed(
         assert seg._model is None
         return
     learned = pickle.loads(pickle.dumps(seg))._model  # what the workers get
-    assert learned is not None and (learned.scale, learned.bias) == (DEFAULT_SCALE, DEFAULT_BIAS)
+    assert learned is not None
+    calibrated = (learned.scale, learned.bias, learned.sure_start)
+    assert calibrated == (DEFAULT_SCALE, DEFAULT_BIAS, DEFAULT_SURE_START)
