@@ -35,7 +35,9 @@ from index.postings import stored_lengths
 from index.settings import MERGE_FACTOR, MERGE_FLOOR
 from index.store import crash_point, fsync_dir
 
-#: Bytes read at a time from each merged segment's term and posting files.
+#: Bytes read at a time from each merged segment's term and posting files, in a merge of
+#: up to MERGE_FACTOR segments; a merge of more (a run's rewrites, merged once at its end)
+#: reads less at a time, so its buffers stay those of MERGE_FACTOR segments.
 _WINDOW_BYTES = 1 << 20
 #: A record of Whoosh's term file starts with the lengths of its key and value.
 _RECORD_LENGTHS = filetables._lengths
@@ -54,8 +56,9 @@ class _PerDocTarget:
 class _Window:
     """Reads of a file that mostly move forward, served from one large read at a time."""
 
-    def __init__(self, file: Any) -> None:
+    def __init__(self, file: Any, size: int = _WINDOW_BYTES) -> None:
         self._file = file
+        self._size = size
         self._start = 0
         self._data = b""
 
@@ -63,7 +66,7 @@ class _Window:
         """``length`` bytes from ``position``."""
         offset = position - self._start
         if offset < 0 or offset + length > len(self._data):
-            self._data = self._file.get(position, max(length, _WINDOW_BYTES))
+            self._data = self._file.get(position, max(length, self._size))
             self._start, offset = position, 0
         return self._data[offset : offset + length]
 
@@ -71,8 +74,9 @@ class _Window:
 class _Source:
     """One merged segment: its reader, new document numbers and field lengths."""
 
-    def __init__(self, storage: Any, schema: Any, segment: Any, base: int) -> None:
+    def __init__(self, storage: Any, schema: Any, segment: Any, base: int, window: int) -> None:
         self.reader = SegmentReader(storage, schema, segment)
+        self.window = window
         count = segment.doc_count_all()
         live = np.ones(count, dtype=bool)
         deleted = list(segment.deleted_docs())
@@ -82,7 +86,7 @@ class _Source:
         self.docmap: list[int] = np.where(live, base + np.cumsum(live) - 1, -1).tolist()
         self.live = int(live.sum())
         self._lengths: dict[str, list[int]] = {}
-        self._postings = _Window(self.reader._terms._postfile)
+        self._postings = _Window(self.reader._terms._postfile, window)
 
     def lengths(self, fieldname: str) -> list[int]:
         """Every document's length in ``fieldname`` as Whoosh reads it (0 without lengths)."""
@@ -99,7 +103,7 @@ class _Source:
         # The term file's records read in order, as OrderedHashReader.items() does, from
         # large reads rather than two small reads per term.
         tindex = self.reader._terms._tindex
-        window = _Window(tindex.dbfile)
+        window = _Window(tindex.dbfile, self.window)
         fieldnames = self.reader._terms._fieldunmap
         pos, end, size = tindex.startofdata, tindex.endofdata, _RECORD_LENGTHS.size
         while pos < end:
@@ -157,10 +161,11 @@ def merge_segments(writer: SegmentWriter, storage: Any, segments: Sequence[Any])
     schema, codec = writer.schema, writer.codec
     segment = codec.new_segment(storage, writer.indexname)
     sources: list[_Source] = []
+    window = min(_WINDOW_BYTES, _WINDOW_BYTES * MERGE_FACTOR // max(1, len(segments)))
     try:
         base = 0
         for old in segments:
-            sources.append(_Source(storage, schema, old, base))
+            sources.append(_Source(storage, schema, old, base, window))
             base += sources[-1].live
         target = _PerDocTarget(schema, codec.per_document_writer(storage, segment))
         for source in sources:

@@ -194,15 +194,16 @@ class BatchWriter(CommitOnExit):
         if self.pending >= self.batch_size:
             self.commit()
 
-    def commit(self) -> None:
-        """Commit what is pending; nothing to do when nothing is."""
+    def commit(self, merge: bool = True) -> None:
+        """Commit what is pending (without merging segments when ``merge`` is False);
+        nothing to do when nothing is."""
         if self._writer is None:
             return
         writer, self._writer = self._writer, None
         try:
             if self.before_commit is not None:
                 self.before_commit(writer.generation)
-            writer.commit()
+            writer.commit(merge=merge)
         except OSError as exc:
             writer.cancel()
             reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror

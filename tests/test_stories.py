@@ -21,6 +21,7 @@ from app.cli import cli
 from app.indexer import Settings, delete_ids, index_paths
 from index.schema import make_schema
 from index.searcher import ArchiveSearcher
+from index.settings import MERGE_FACTOR
 from index.store import INDEX_NAME, index_exists, live_dir, open_index
 from index.stories import StoryState
 from index.writer import BatchWriter
@@ -172,6 +173,41 @@ def test_committed_members_are_rewritten_once_when_the_run_ends(tmp_path: Path) 
     ix = open_index(index_dir)
     # Rewritten at each earlier copy, the members were deleted 0 + 1 + 2 + 3 + 4 = 10 times.
     assert ix.doc_count_all() - ix.doc_count() == 4
+
+
+def test_rewrites_at_the_run_end_merge_once_and_a_kill_among_them_is_finished_next_run(
+    tmp_path: Path,
+) -> None:
+    paragraphs = prose(random.Random(9))
+    copies = 13
+    records = [
+        {
+            "id": f"c{i}",
+            "title": f"Copy {i}",
+            "text": "\n\n".join([f"Printed by paper {i}", *paragraphs]),
+            "date": f"2024-03-{28 - i}",  # each copy dated before those already committed
+        }
+        for i in range(copies)
+    ]
+    feed = write(tmp_path / "feed.jsonl", records)
+    index_dir = tmp_path / "index"
+    # One article a commit, then one rewrite a commit: killed at the 11th of 12 rewrites.
+    env = {**os.environ, "ARCHIVE_TEST_KILL_AT": f"commit-{copies + 11}"}
+    killed = _archive(index_dir, "index", str(feed), "--workers", "1", "--batch-size", "1", env=env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    stories = assert_consistent(index_dir, killed=True)
+    assert list(stories.values()).count("c12") == copies - 1  # one rewrite left to do
+    state = StoryState.load(live_dir(index_dir), open_index(index_dir).latest_generation())
+    assert state is not None and len(state.lagging) == 1
+    # No rewrite commit merged: each left its own segment beside those of the run's commits
+    # (the 11th commit merged the first 10; merging as they came merged at the 7th rewrite).
+    assert len(open_index(index_dir)._segments()) == 4 + 11
+    again = _archive(index_dir, "index", str(feed), "--workers", "1", "--batch-size", "1")
+    assert again.returncode == 0, again.stderr
+    assert set(assert_consistent(index_dir).values()) == {"c12"}
+    ix = open_index(index_dir)
+    assert len(ix._segments()) < MERGE_FACTOR  # the last rewrite's commit merged them
+    assert ix.doc_count() == copies
 
 
 def test_a_changed_text_leaves_its_story_and_is_matched_by_its_new_text(tmp_path: Path) -> None:
