@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter
 from whoosh.reading import SegmentReader
 
 from app.indexer import Settings, index_paths
+from index.codec import _TermTable
 from index.schema import ArchiveAnalyzer
 from index.settings import MERGE_FACTOR
 from index.store import live_dir, open_index, open_or_create_index
@@ -111,3 +114,37 @@ def test_a_term_in_one_document_has_its_posting_inlined(tmp_path: Path, sample_d
                     text = searcher.stored_fields(doc)["text"]
                     assert next(ArchiveAnalyzer()(text[start:end])).text == term.decode()
     assert found == {("text", True, True), ("text", False, False), ("id", True, True)}
+
+
+def _term_table(folder: Path, keys: list[bytes], compact: bool) -> tuple[bytes, int]:
+    """The bytes of a term table of ``keys``, and the peak of Python allocations adding them."""
+    storage = FileStorage(str(folder))
+    tracemalloc.start()
+    try:
+        table = OrderedHashWriter(storage.create_file("terms"))
+        if compact:
+            table = _TermTable.adopt(table)
+        for n, key in enumerate(keys):
+            table.add(key, n.to_bytes(4, "big"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    table.close()
+    return (folder / "terms").read_bytes(), peak
+
+
+def test_the_term_table_writes_whooshs_bytes_from_compact_entries(tmp_path: Path) -> None:
+    """A merge at 100,000 articles writes hundreds of thousands of terms: Whoosh holds a
+    tuple per term until the table is written, ours two array items, for the same file."""
+    words = ("said", "café", "€", "x" * 40, "")
+    keys = sorted({f"{words[i % 5]}{i * 7919 % 100_003}".encode() for i in range(50_000)})
+    (tmp_path / "whoosh").mkdir()
+    (tmp_path / "ours").mkdir()
+    theirs, their_peak = _term_table(tmp_path / "whoosh", keys, compact=False)
+    ours, our_peak = _term_table(tmp_path / "ours", keys, compact=True)
+    assert ours == theirs
+    assert our_peak < their_peak / 3
+    reader = OrderedHashReader.open(FileStorage(str(tmp_path / "ours")), "terms")
+    assert [reader[k] for k in keys[::997]] == [
+        n.to_bytes(4, "big") for n in range(0, len(keys), 997)
+    ]
