@@ -57,8 +57,9 @@ class _TermTable(filetables.OrderedHashWriter):
 
     def add(self, key: bytes, value: bytes) -> None:
         """Write a key and its value (keys in increasing order), as Whoosh does."""
-        if key <= self.lastkey:
-            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+        last: bytes = self.lastkey  # type: ignore[has-type]
+        if key <= last:
+            raise ValueError(f"Keys must increase: {last!r}..{key!r}")
         dbfile = self.dbfile
         pos = dbfile.tell()
         self.index.append(pos)
@@ -94,7 +95,7 @@ class _TermTable(filetables.OrderedHashWriter):
 class _FieldWriter(W3FieldWriter):
     def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
-        self._tindex = _TermTable.adopt(self._tindex)
+        self._tindex = _TermTable.adopt(self._tindex)  # type: ignore[has-type]
 
 
 class ArchiveCodec(W3Codec):
