@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from index.shingles import NUM_PERM
-from index.stories import BANDS, MAX_DELTAS, Buckets, StoryState, band_keys
+from index.stories import BANDS, MAX_DELTAS, Buckets, Signatures, StoryState, band_keys
 
 
 def clustered(n: int, seed: int = 1, stories: int = 300) -> list[np.ndarray]:
@@ -115,7 +115,22 @@ def test_a_state_folded_into_one_file_is_written_without_copying_it(tmp_path: Pa
     assert loaded.stories() == state.stories()
     assert loaded.lagging == state.lagging
     live = [state.rows[d] for d in state.rows]
-    assert (loaded.sigs[: len(live)] == state.sigs[live]).all()
+    assert (loaded.sigs[range(len(live))] == state.sigs[live]).all()
     with np.load(tmp_path / "stories-5.npz") as part:
         assert part["ids"].dtype == np.array(list(state.rows), dtype=str).dtype
         assert part["signed"].dtype == bool and part["signed"].all()
+
+
+def test_signatures_grow_without_copying_those_held() -> None:
+    sigs = Signatures()
+    sig = np.arange(NUM_PERM, dtype=np.uint32)
+    tracemalloc.start()
+    try:
+        for row in range(4 * Signatures.BLOCK + 1):
+            sigs[row] = sig + row
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - held < held / 10  # no moment held the signatures twice
+    rows = [4 * Signatures.BLOCK, 0, Signatures.BLOCK + 3]
+    assert sigs[rows].tolist() == [(sig + r).tolist() for r in rows]
