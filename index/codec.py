@@ -11,7 +11,6 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3TermInfo
 from whoosh.filedb import filetables
 
-_LENGTHS = filetables._lengths
 #: Posting lists shorter than this are inlined (Whoosh's default, 1, inlines none).
 INLINE_LIMIT = 2
 
@@ -38,9 +37,22 @@ class _PostingsWriter(W3PostingsWriter):
 _SLOT = np.dtype([("hash", ">u4"), ("pos", ">i8")])
 
 
+class _Bucket:
+    """One of the term table's 256 hash buckets: the (hash, position) entries Whoosh appends,
+    held as two arrays (12 bytes an entry) rather than tuples of two ints (about 120)."""
+
+    def __init__(self) -> None:
+        self.hashes = array("I")
+        self.positions = array("q")
+
+    def append(self, entry: tuple[int, int]) -> None:
+        """Keep one entry (a key's hash and its position in the file)."""
+        self.hashes.append(entry[0])
+        self.positions.append(entry[1])
+
+
 class _TermTable(filetables.OrderedHashWriter):
-    """Whoosh's term table writer, writing the same bytes, with each term's hash and position
-    held in two arrays (12 bytes) rather than a tuple of two ints (about 120 bytes).
+    """Whoosh's term table writer, writing the same bytes from compact buckets.
 
     Whoosh holds one entry per term of the segment until the table is written: a merge at
     100,000 articles writes several hundred thousand terms, tens of megabytes of the writer's
@@ -52,43 +64,26 @@ class _TermTable(filetables.OrderedHashWriter):
         """This writer in place of ``writer``, whose header is written and which holds no key."""
         table = cls.__new__(cls)
         table.__dict__.update(writer.__dict__)
-        table.buckets = [(array("I"), array("q")) for _ in range(256)]
+        table.buckets = [_Bucket() for _ in range(256)]
         return table
-
-    def add(self, key: bytes, value: bytes) -> None:
-        """Write a key and its value (keys in increasing order), as Whoosh does."""
-        last: bytes = self.lastkey  # type: ignore[has-type]
-        if key <= last:
-            raise ValueError(f"Keys must increase: {last!r}..{key!r}")
-        dbfile = self.dbfile
-        pos = dbfile.tell()
-        self.index.append(pos)
-        dbfile.write(_LENGTHS.pack(len(key), len(value)))
-        dbfile.write(key)
-        dbfile.write(value)
-        h = self.hashfn(key)
-        hashes, positions = self.buckets[h & 255]
-        hashes.append(h)
-        positions.append(pos)
-        self.lastkey = key
 
     def _write_hashes(self) -> None:
         # Whoosh's open addressing, entry by entry in the order added: the same slots.
         dbfile = self.dbfile
-        for hashes, positions in self.buckets:
-            numslots = 2 * len(hashes)
+        for bucket in self.buckets:
+            numslots = 2 * len(bucket.hashes)
             self.directory.append((dbfile.tell(), numslots))
             table = np.zeros(numslots, dtype=_SLOT)
             taken = bytearray(numslots)  # no key is at position 0: an empty slot is (0, 0)
             slots = []
-            for h in hashes:
+            for h in bucket.hashes:
                 slot = (h >> 8) % numslots
                 while taken[slot]:
                     slot = (slot + 1) % numslots
                 taken[slot] = 1
                 slots.append(slot)
-            table["hash"][slots] = hashes
-            table["pos"][slots] = positions
+            table["hash"][slots] = bucket.hashes
+            table["pos"][slots] = bucket.positions
             dbfile.write(table.tobytes())
 
 
