@@ -11,12 +11,13 @@ time and CPU-seconds of each whole process tree (start-up and imports included) 
 
 Usage: python bench/compare_engines.py [--quick] [--sizes bbc,20000] [--queries 500]
        [--engines archive,tantivy,fts5] [--skip-plain] [--indexing-only] [--rounds 3]
-       [--corpus DIR] [--workdir DIR]
+       [--archive-luhn] [--corpus DIR] [--workdir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import re
@@ -47,6 +48,8 @@ SUMMARY_SENTENCES = 3
 GOAL_SPEEDUP = 3.0  # wall time per article, archive on 2 workers against the plain loop
 GOAL_CPU_SHARE = 0.6  # CPU-seconds per article, archive against the plain loop
 PLAIN_VARIANTS = ("plain-luhn", "plain-lexrank")
+#: The archive with the plain Luhn loop's summariser: what the rest of its pipeline costs.
+ARCHIVE_LUHN = "archive-luhn"
 GOAL_RERUN = 20.0
 GOAL_RSS_MB = 400.0
 
@@ -115,17 +118,22 @@ def figures(articles: int, seconds: float, extra: dict[str, float] | None = None
     }
 
 
-def index_archive(source: Path, index_dir: Path, rerun: bool) -> dict[str, Any]:
+def index_archive(
+    source: Path, index_dir: Path, rerun: bool, summarizer: str | None = None
+) -> dict[str, Any]:
     """Index with the archive's own pipeline (clean + summarise in workers, one writer)."""
     from app.indexer import Settings, index_paths
 
     started = time.perf_counter()
-    report = index_paths([source], index_dir, Settings(workers=ARCHIVE_WORKERS))
+    settings = Settings(workers=ARCHIVE_WORKERS)
+    if summarizer:
+        settings = dataclasses.replace(settings, summarizer=summarizer)
+    report = index_paths([source], index_dir, settings)
     # Measured before the re-run so the figures are the first run's alone.
     result = figures(report.indexed + report.updated, time.perf_counter() - started)
     if rerun:
         started = time.perf_counter()
-        again = index_paths([source], index_dir, Settings(workers=ARCHIVE_WORKERS))
+        again = index_paths([source], index_dir, settings)
         result["extra"]["rerun_seconds"] = time.perf_counter() - started
         result["extra"]["rerun_unchanged"] = again.unchanged
     reap_fork_server()
@@ -246,6 +254,8 @@ def run_worker(engine: str, source: Path, index_dir: Path, rerun: bool) -> None:
     """Index with one engine and print the result as one JSON line."""
     if engine == "archive":
         result = index_archive(source, index_dir, rerun)
+    elif engine == ARCHIVE_LUHN:
+        result = index_archive(source, index_dir, rerun, summarizer="luhn")
     elif engine == "tantivy":
         result = index_tantivy(source, index_dir)
     elif engine == "fts5":
@@ -490,9 +500,16 @@ def main() -> None:
     parser.add_argument("--skip-plain", action="store_true", help="no indexing comparison")
     parser.add_argument("--indexing-only", action="store_true", help="only the indexing comparison")
     parser.add_argument("--rounds", type=int, default=3, help="of the indexing comparison")
+    parser.add_argument(
+        "--archive-luhn",
+        action="store_true",
+        help="also run the archive with sumy Luhn, the plain Luhn loop's summariser",
+    )
     parser.add_argument("--workdir", type=Path, help="kept afterwards; default a temp dir")
     parser.add_argument("--quick", action="store_true", help="BBC only, 100 queries")
-    parser.add_argument("--worker", choices=(*ENGINES, *PLAIN_VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=(*ENGINES, *PLAIN_VARIANTS, ARCHIVE_LUHN), help=argparse.SUPPRESS
+    )
     parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--index-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rerun", action="store_true", help=argparse.SUPPRESS)
@@ -540,7 +557,11 @@ def run_all(args: argparse.Namespace, engines: list[str], sizes: list[str], work
             source = write_repeated(args.corpus, workdir / f"corpus-{size}.jsonl", int(size))
         print(f"\n== {size} ({source.name}) ==")
         results[size] = measure_size(size, source, engines, queries, workdir, rerun=size == largest)
-    indexing = [] if args.skip_plain else compare_indexing(args.corpus, workdir, args.rounds)
+    indexing = (
+        []
+        if args.skip_plain
+        else compare_indexing(args.corpus, workdir, args.rounds, args.archive_luhn)
+    )
     print_goals(results, indexing, largest)
     print(f"\ntotal wall time {time.perf_counter() - began:.0f} s")
 
@@ -548,9 +569,11 @@ def run_all(args: argparse.Namespace, engines: list[str], sizes: list[str], work
 Goal = tuple[str, str, bool | None]
 
 
-def compare_indexing(corpus: Path, workdir: Path, rounds: int) -> list[Goal]:
+def compare_indexing(
+    corpus: Path, workdir: Path, rounds: int, archive_luhn: bool = False
+) -> list[Goal]:
     """Index with the archive and the plain loop interleaved; print per-article cost and goals."""
-    names = ("archive", *PLAIN_VARIANTS)
+    names = ("archive", *((ARCHIVE_LUHN,) if archive_luhn else ()), *PLAIN_VARIANTS)
     print(
         f"\n== indexing with summaries, side by side: {rounds} rounds of "
         f"{', '.join(names)} ==\n"

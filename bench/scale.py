@@ -28,8 +28,10 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import dataclass
+import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +55,8 @@ WORKERS = 2
 GOAL_COST_GROWTH = 1.5
 GOAL_WRITER_MB = 400.0
 POLL = 0.2
+#: Innermost frames of the writer's stack kept at its peak RSS.
+PEAK_FRAMES = 14
 _PR_SET_CHILD_SUBREAPER = 36
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -70,16 +74,49 @@ class Indexing:
     tree_mb: float
     worker_mb: float
     size_mb: float
+    peak_stack: list[str] = field(default_factory=list)
+
+
+class PeakWatcher(threading.Thread):
+    """Samples this process's RSS and keeps the main thread's stack at the highest, so the
+    writer's peak can be told apart from a once-a-minute reading."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.main = threading.get_ident()
+        self.peak_mb = 0.0
+        self.stack: list[str] = []
+
+    def run(self) -> None:
+        """Sample until the process ends."""
+        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+        with open("/proc/self/statm", "rb") as statm:
+            while True:
+                statm.seek(0)
+                mb = int(statm.read().split()[1]) * page_mb
+                if mb > self.peak_mb:
+                    frame = sys._current_frames().get(self.main)
+                    self.peak_mb = mb
+                    self.stack = [
+                        f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                        for f in traceback.extract_stack(frame)[-PEAK_FRAMES:]
+                    ]
+                time.sleep(self.interval)
 
 
 def index_worker(source: Path, index_dir: Path, summarizer: str) -> None:
-    """Index ``source`` with the archive's pipeline and print the count and own peak RSS."""
+    """Index ``source`` with the archive's pipeline and print the count, own peak RSS and
+    where the writer was at it."""
     from app.indexer import Settings, index_paths
 
+    watcher = PeakWatcher()
+    watcher.start()
     settings = Settings(workers=WORKERS, summarizer=summarizer)
     report = index_paths([source], index_dir, settings)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"articles": report.indexed + report.updated, "rss_mb": peak}))
+    result = {"articles": report.indexed + report.updated, "rss_mb": peak}
+    print(json.dumps(result | {"peak_stack": watcher.stack}))
 
 
 def _children_cpu() -> float:
@@ -189,6 +226,7 @@ def index_archive(
         tree_mb=tree_peak,
         worker_mb=max(workers, default=0.0),
         size_mb=dir_size_mb(index_dir),
+        peak_stack=data.get("peak_stack", []),
     )
 
 
@@ -283,6 +321,10 @@ def print_row(row: dict) -> None:
         f"process tree {a.tree_mb:.0f} MB (summed RSS, polled every {POLL} s); "
         f"index {a.size_mb:.1f} MB"
     )
+    if a.peak_stack:
+        print("    the writer at its peak (sampled every 20 ms), innermost last:")
+        for frame in a.peak_stack:
+            print(f"      {frame}")
     print(
         f"  fts5:    {row['fts5_seconds']:.1f} s, peak RSS {row['fts5_rss']:.0f} MB, "
         f"{row['fts5_mb']:.1f} MB on disk"

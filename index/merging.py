@@ -15,6 +15,7 @@ import math
 import os
 import pickle
 import zlib
+from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ from index.store import crash_point, fsync_dir
 
 #: Bytes read at a time from each merged segment's term and posting files, in a merge of
 #: up to MERGE_FACTOR segments; a merge of more (a run's rewrites, merged once at its end)
-#: reads less at a time, so its buffers stay those of MERGE_FACTOR segments.
-_WINDOW_BYTES = 1 << 20
+#: reads less at a time, so its buffers stay those of MERGE_FACTOR segments. 1 MB held 20 MB
+#: in a merge of 10 segments, the writer's peak at 100,000 articles, for no CPU saved.
+_WINDOW_BYTES = 1 << 18
 #: A record of Whoosh's term file starts with the lengths of its key and value.
 _RECORD_LENGTHS = filetables._lengths
 
@@ -83,18 +85,18 @@ class _Source:
         live[deleted] = False
         # Live documents keep their order after those of the segments before; deleted ones
         # map to -1 and are dropped.
-        self.docmap: list[int] = np.where(live, base + np.cumsum(live) - 1, -1).tolist()
+        self.docmap = _int_array(np.where(live, base + np.cumsum(live) - 1, -1))
         self.live = int(live.sum())
-        self._lengths: dict[str, list[int]] = {}
+        self._lengths: dict[str, array[int]] = {}
         self._postings = _Window(self.reader._terms._postfile, window)
 
-    def lengths(self, fieldname: str) -> list[int]:
+    def lengths(self, fieldname: str) -> array[int]:
         """Every document's length in ``fieldname`` as Whoosh reads it (0 without lengths)."""
         found = self._lengths.get(fieldname)
         if found is None:
             stored = stored_lengths(self.reader, fieldname)
             count = len(self.docmap)
-            found = [0] * count if stored is None else stored.astype(np.int64).tolist()
+            found = _int_array(np.zeros(count) if stored is None else stored)
             self._lengths[fieldname] = found
         return found
 
@@ -152,6 +154,12 @@ class _Source:
     def close(self) -> None:
         """Close the segment's reader."""
         self.reader.close()
+
+
+def _int_array(values: np.ndarray) -> array[int]:
+    """``values`` as machine integers that index like a list (a Python int per item costs
+    36 bytes; these hold one per document of every merged segment)."""
+    return array("q", values.astype(np.int64).tobytes())
 
 
 def merge_segments(writer: SegmentWriter, storage: Any, segments: Sequence[Any]) -> Any:

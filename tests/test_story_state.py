@@ -33,6 +33,7 @@ def test_buckets_find_what_a_dict_of_lists_finds_across_folds() -> None:
     rng = np.random.default_rng(3)
     buckets = Buckets()
     buckets.FOLD = 50  # fold every few rows, so lookups span the arrays and the dict
+    buckets.RUN = 1000  # and several runs
     reference: dict[int, list[int]] = {}
     pool = rng.integers(0, 2**64, size=400, dtype=np.uint64)  # shared keys: real buckets
     bulk = rng.choice(pool, size=(20, BANDS))
@@ -48,9 +49,31 @@ def test_buckets_find_what_a_dict_of_lists_finds_across_folds() -> None:
         probe = rng.choice(pool, size=BANDS)
         expected = {r for k in probe.tolist() for r in reference.get(k, ())}
         assert buckets.find(probe) == expected
-    assert buckets.pending < 50 < len(buckets.keys)
+    assert buckets.pending < 50 < buckets.filed
+    assert len(buckets.runs) > 5
+    assert all(len(keys) <= buckets.RUN for keys, _ in buckets.runs)
     assert len(buckets) == 300 * BANDS
     assert buckets.find(np.array([1, 2], dtype=np.uint64)) == set()
+
+
+def test_filing_band_keys_never_copies_every_bucket() -> None:
+    buckets = Buckets()
+    buckets.FOLD = 4 * BANDS
+    buckets.RUN = 64 * BANDS
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 2**64, size=(4000, BANDS), dtype=np.uint64)
+    buckets.extend(keys[:1000], np.arange(1000))
+    tracemalloc.start()
+    try:
+        for row in range(1000, 4000):
+            buckets.add(keys[row], row)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - held < held / 10  # no fold held the filed entries twice
+    assert buckets.filed > 3900 * BANDS
+    assert buckets.find(keys[17]) == {17}
+    assert buckets.find(keys[3999]) == {3999}
 
 
 def test_band_keys_of_many_signatures_are_those_of_each() -> None:
