@@ -17,7 +17,6 @@ Usage: python bench/compare_engines.py [--quick] [--sizes bbc,20000] [--queries 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import random
 import re
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.choices import DEFAULT_SUMMARIZER
 from archive.model import Article
 from archive.readers import read_paths
 
@@ -119,15 +119,13 @@ def figures(articles: int, seconds: float, extra: dict[str, float] | None = None
 
 
 def index_archive(
-    source: Path, index_dir: Path, rerun: bool, summarizer: str | None = None
+    source: Path, index_dir: Path, rerun: bool, summarizer: str = DEFAULT_SUMMARIZER
 ) -> dict[str, Any]:
     """Index with the archive's own pipeline (clean + summarise in workers, one writer)."""
     from app.indexer import Settings, index_paths
 
     started = time.perf_counter()
-    settings = Settings(workers=ARCHIVE_WORKERS)
-    if summarizer:
-        settings = dataclasses.replace(settings, summarizer=summarizer)
+    settings = Settings(workers=ARCHIVE_WORKERS, summarizer=summarizer)
     report = index_paths([source], index_dir, settings)
     # Measured before the re-run so the figures are the first run's alone.
     result = figures(report.indexed + report.updated, time.perf_counter() - started)

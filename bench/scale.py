@@ -55,8 +55,9 @@ WORKERS = 2
 GOAL_COST_GROWTH = 1.5
 GOAL_WRITER_MB = 400.0
 POLL = 0.2
-#: Innermost frames of the writer's stack kept at its peak RSS.
+#: Innermost frames of the writer's stack kept at its peak RSS, and how often it is read.
 PEAK_FRAMES = 14
+PEAK_INTERVAL = 0.02
 _PR_SET_CHILD_SUBREAPER = 36
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -81,20 +82,18 @@ class PeakWatcher(threading.Thread):
     """Samples this process's RSS and keeps the main thread's stack at the highest, so the
     writer's peak can be told apart from a once-a-minute reading."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.interval = interval
         self.main = threading.get_ident()
         self.peak_mb = 0.0
         self.stack: list[str] = []
 
     def run(self) -> None:
         """Sample until the process ends."""
-        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
         with open("/proc/self/statm", "rb") as statm:
             while True:
                 statm.seek(0)
-                mb = int(statm.read().split()[1]) * page_mb
+                mb = int(statm.read().split()[1]) * PAGE_MB
                 if mb > self.peak_mb:
                     frame = sys._current_frames().get(self.main)
                     self.peak_mb = mb
@@ -102,7 +101,7 @@ class PeakWatcher(threading.Thread):
                         f"{Path(f.filename).name}:{f.lineno} {f.name}"
                         for f in traceback.extract_stack(frame)[-PEAK_FRAMES:]
                     ]
-                time.sleep(self.interval)
+                time.sleep(PEAK_INTERVAL)
 
 
 def index_worker(source: Path, index_dir: Path, summarizer: str) -> None:
@@ -115,8 +114,8 @@ def index_worker(source: Path, index_dir: Path, summarizer: str) -> None:
     settings = Settings(workers=WORKERS, summarizer=summarizer)
     report = index_paths([source], index_dir, settings)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    result = {"articles": report.indexed + report.updated, "rss_mb": peak}
-    print(json.dumps(result | {"peak_stack": watcher.stack}))
+    articles = report.indexed + report.updated
+    print(json.dumps({"articles": articles, "rss_mb": peak, "peak_stack": watcher.stack}))
 
 
 def _children_cpu() -> float:
@@ -322,7 +321,8 @@ def print_row(row: dict) -> None:
         f"index {a.size_mb:.1f} MB"
     )
     if a.peak_stack:
-        print("    the writer at its peak (sampled every 20 ms), innermost last:")
+        every = f"{PEAK_INTERVAL * 1000:.0f} ms"
+        print(f"    the writer at its peak (sampled every {every}), innermost last:")
         for frame in a.peak_stack:
             print(f"      {frame}")
     print(
